@@ -1,0 +1,50 @@
+"""The flags every command that reads an export shares, and their translation to LoadOptions."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from reportgen.errors import UsageError
+
+
+def add_load_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("reading the export")
+    g.add_argument("--history", type=Path, help="history table (long or wide) or folder of per-run files")
+    g.add_argument("--input-format", help="skip sniffing; see `reportgen formats`")
+    g.add_argument("--study", help="Optuna study name when the storage holds several")
+    g.add_argument("--run-key", help="comma-separated columns that identify a run (e.g. openmlid,learner,seed)")
+    g.add_argument("--step", help="the history's step column (e.g. size_train)")
+    g.add_argument("--objective", help="objective metric and direction, e.g. val_loss:min")
+    g.add_argument("--params", help="comma-separated parameter columns (overrides inference)")
+    g.add_argument("--metrics", help="comma-separated metric columns (overrides inference)")
+    g.add_argument("--sweep-config", type=Path, help="W&B sweep YAML declaring the search space")
+
+
+def _csv(value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    items = tuple(v.strip() for v in value.split(",") if v.strip())
+    return items or None
+
+
+def load_options_from(args: argparse.Namespace):  # -> LoadOptions (imported lazily)
+    from reportgen.io.options import LoadOptions
+
+    objective = None
+    if args.objective:
+        metric, sep, direction = args.objective.rpartition(":")
+        if not sep or direction not in ("min", "max") or not metric:
+            raise UsageError(f"--objective must be METRIC:min or METRIC:max, not {args.objective!r}")
+        objective = (metric, direction)
+    return LoadOptions(
+        input_format=args.input_format,
+        history=args.history,
+        study=args.study,
+        run_key=_csv(args.run_key),
+        step=args.step,
+        objective=objective,
+        params=_csv(args.params),
+        metrics=_csv(args.metrics),
+        sweep_config=args.sweep_config,
+    )

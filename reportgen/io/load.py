@@ -1,0 +1,115 @@
+"""`load_sweep`: pick the loader (sniffed or `--input-format`), read, attach a separate history and the
+declared sweep config, and assemble the Sweep. The only entry point later stages need."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from reportgen.errors import InputError, UsageError
+from reportgen.io.assemble import assemble
+from reportgen.io.hashing import sha256_path
+from reportgen.io.history import read_history_file
+from reportgen.io.infer import ID_CANDIDATES
+from reportgen.io.options import LoadOptions
+from reportgen.io.raw import RawSweep
+from reportgen.io.registry import LoaderSpec
+from reportgen.io.sweep_config import read_sweep_config
+from reportgen.sweep import SourceInfo, Sweep
+
+
+def loaders() -> list[LoaderSpec]:
+    """Every registered loader, most specific first (see `reportgen.io.formats`)."""
+    from reportgen.io.formats import LOADERS
+
+    return LOADERS
+
+
+def pick_loader(path: Path, input_format: str | None) -> LoaderSpec:
+    """The loader named by `input_format`, else the first whose sniff accepts the path."""
+    table = loaders()
+    if input_format is not None:
+        for spec in table:
+            if spec.name == input_format:
+                return spec
+        names = ", ".join(s.name for s in table)
+        raise UsageError(f"unknown --input-format {input_format!r}; choose one of {names}")
+    if not path.exists():
+        raise InputError("no such file or folder", path=path)
+    for spec in table:
+        if spec.sniff(path):
+            return spec
+    if path.is_dir():
+        raise InputError(
+            "folder holds no export reportgen recognises (W&B run folders, a Ray Tune experiment, an "
+            "mlruns store); pass a runs table file, or --input-format",
+            path=path,
+        )
+    raise InputError("not a sweep export reportgen can read (expected CSV, JSON, JSONL, Parquet or an "
+                     "Optuna SQLite storage)", path=path)
+
+
+def load_sweep(path: str | Path, options: LoadOptions | None = None) -> Sweep:
+    """Read an export into a Sweep. Raises InputError (one line, naming the file) on bad input."""
+    options = options or LoadOptions()
+    path = Path(path)
+    spec = pick_loader(path, options.input_format)
+    raw = spec.read(path, options)
+    warnings = list(raw.warnings)
+    history = None
+    if options.history is not None:
+        history, axis = _read_history(options.history, raw, options, warnings)
+        raw = replace(raw, step_axis=axis)
+    if options.sweep_config is not None:
+        raw = _with_sweep_config(raw, options.sweep_config)
+    source = SourceInfo(
+        path=str(path),
+        format=raw.format,
+        sha256=sha256_path(path),
+        history_path=None if options.history is None else str(options.history),
+        history_sha256=None if options.history is None else sha256_path(options.history),
+        sweep_config_path=None if options.sweep_config is None else str(options.sweep_config),
+    )
+    return assemble(replace(raw, warnings=warnings), options, source, history)
+
+
+def _read_history(path: Path, raw: RawSweep, options: LoadOptions, warnings: list[str]
+                  ) -> tuple[pd.DataFrame, str | None]:
+    if not path.exists():
+        raise InputError("no such history file or folder", path=path)
+    if path.is_dir():
+        from reportgen.io.wandb import read_history_folder
+
+        id_col = raw.id_column or _first_present(raw.runs, ("run_id", "id", "trial_id", "number"))
+        name_col = raw.name_column or _first_present(raw.runs, ("name", "Name", "run_name"))
+        key_col = id_col or name_col
+        if key_col is None:
+            raise InputError("a history folder needs run ids or names in the runs table to match files to "
+                             "runs", path=path)
+        keys = raw.runs[key_col].astype(str).tolist()
+        names = raw.runs[name_col].astype(str).tolist() if name_col and name_col != key_col else None
+        history, folder_warnings = read_history_folder(path, keys, names)
+        warnings.extend(folder_warnings)
+        return history, options.step or "_step"
+    preferred = list(options.run_key) if options.run_key else None
+    candidates = ((raw.id_column,) if raw.id_column else ()) + ID_CANDIDATES
+    history, axis = read_history_file(path, preferred, candidates, options.step, warnings)
+    return history, axis
+
+
+def _first_present(df: pd.DataFrame, names: tuple[str, ...]) -> str | None:
+    return next((c for c in names if c in df.columns), None)
+
+
+def _with_sweep_config(raw: RawSweep, path: Path) -> RawSweep:
+    config = read_sweep_config(path)
+    declared = {d.name: d for d in raw.declared_params}
+    declared.update({d.name: d for d in config.params})
+    return replace(
+        raw,
+        declared_params=list(declared.values()),
+        objective=config.objective or raw.objective,
+        early_termination=config.early_termination or raw.early_termination,
+    )

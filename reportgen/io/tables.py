@@ -1,0 +1,255 @@
+"""Reading plain tables (CSV, TSV, JSON, JSONL, Parquet) robustly into DataFrames.
+
+Every loader that reads a table goes through here, so odd files get one treatment: a UTF-8 BOM, CRLF line
+ends, quoted newlines, `;`/tab/`|` delimiters, non-UTF-8 text (cp1252, then latin-1, with a warning),
+the NaN/Infinity spellings trackers write, and one-line `InputError`s for binary, empty or truncated files.
+Cells are not interpreted beyond that; `values.py` decides column types.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from reportgen.errors import InputError
+
+# Spellings read as missing. "None" and "NA" are deliberately absent: they are legitimate category values
+# ("norm: None") far more often than they are missing markers in sweep exports.
+NA_TOKENS = ["", "nan", "NaN", "NAN", "-nan", "-NaN", "null", "NULL", "#N/A", "N/A", "n/a", "<NA>"]
+
+TABLE_SUFFIXES = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+
+_SNIFF_BYTES = 64 * 1024
+
+
+def head_bytes(path: Path, n: int = _SNIFF_BYTES) -> bytes:
+    """The first `n` bytes of a file, or b"" when it cannot be read (sniffers must not raise)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(n)
+    except OSError:
+        return b""
+
+
+def table_kind(path: Path) -> str | None:
+    """'csv', 'json', 'jsonl' or 'parquet' by suffix, then by content; None for a non-table."""
+    if path.is_dir():
+        return None
+    kind = TABLE_SUFFIXES.get(path.suffix.lower())
+    if kind:
+        return kind
+    head = head_bytes(path, 4096)
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"["):
+        return "json"
+    if text.startswith(b"{"):
+        first_line = text.split(b"\n", 1)[0].strip()
+        return "jsonl" if first_line.endswith(b"}") and b"\n{" in text else "json"
+    if head and b"\x00" not in head:
+        return "csv"
+    return None
+
+
+def decode_text(path: Path, data: bytes, warnings: list[str]) -> str:
+    """Bytes to text: UTF-8 (BOM stripped), else cp1252, else latin-1, saying which was used."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        for encoding in ("cp1252", "latin-1"):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            warnings.append(
+                f"{path.name}: not valid UTF-8 (byte {exc.start}); read as {encoding}, check accented names"
+            )
+            return text
+    raise InputError("cannot decode the file as text", path=path)  # pragma: no cover - latin-1 decodes all
+
+
+def _check_not_binary(path: Path, data: bytes) -> None:
+    if b"\x00" in data[:_SNIFF_BYTES]:
+        raise InputError("binary content where a CSV/JSON table was expected", path=path)
+
+
+def _read_bytes(path: Path) -> bytes:
+    if path.is_dir():
+        raise InputError("is a folder; expected a table file (CSV, JSON, JSONL or Parquet)", path=path)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("no such file", path=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", path=path) from None
+
+
+def sniff_delimiter(sample: str) -> str:
+    """The delimiter of a CSV sample among , ; tab | (comma when unsure)."""
+    lines = [ln for ln in sample.splitlines()[:50] if ln.strip()]
+    if not lines:
+        return ","
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t|").delimiter
+    except csv.Error:
+        header = lines[0]
+        counts = {d: header.count(d) for d in ",;\t|"}
+        best = max(counts, key=lambda d: counts[d])
+        return best if counts[best] else ","
+
+
+def read_csv_table(
+    path: Path, warnings: list[str], na_values: list[str] | None = None, **kwargs: Any
+) -> pd.DataFrame:
+    """A CSV/TSV file as a DataFrame, with delimiter, encoding and NaN/inf spellings handled.
+
+    `na_values` replaces the missing-value spellings (history reading passes [""] to keep `nan` tokens).
+    """
+    data = _read_bytes(path)
+    _check_not_binary(path, data)
+    text = decode_text(path, data, warnings)
+    if not text.strip():
+        raise InputError("empty file; expected a header row and one row per run", path=path)
+    sep = sniff_delimiter(text[:_SNIFF_BYTES])
+    try:
+        df = pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            keep_default_na=False,
+            na_values=NA_TOKENS if na_values is None else na_values,
+            skipinitialspace=True,
+            **kwargs,
+        )
+    except pd.errors.ParserError as exc:
+        raise InputError(f"malformed CSV: {exc}", path=path) from None
+    except pd.errors.EmptyDataError:
+        raise InputError("no header row; expected column names on the first line", path=path) from None
+    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=sep), [])
+    _check_header(path, header)
+    return df
+
+
+def _check_header(path: Path, columns: Iterable[object]) -> None:
+    names = [str(c).strip() for c in columns]
+    unnamed = [i + 1 for i, c in enumerate(names) if not c.strip()]
+    if unnamed:
+        raise InputError(f"column {unnamed[0]} has no name in the header row", path=path)
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise InputError("column name appears twice in the header", path=path, column=name)
+        seen.add(name)
+
+
+def parse_json_text(path: Path, text: str) -> Any:
+    """JSON text to Python, accepting NaN/Infinity tokens; a syntax error names its line and column."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        what = "truncated JSON" if exc.pos >= len(text.rstrip()) else f"invalid JSON ({exc.msg})"
+        raise InputError(f"{what} at line {exc.lineno} column {exc.colno}", path=path) from None
+
+
+def read_json_records(path: Path, warnings: list[str]) -> list[Any]:
+    """The records of a JSON array file or a JSONL file, as parsed Python objects."""
+    data = _read_bytes(path)
+    _check_not_binary(path, data)
+    text = decode_text(path, data, warnings)
+    if not text.strip():
+        raise InputError("empty file; expected a JSON array of runs or one JSON object per line", path=path)
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        parsed = parse_json_text(path, text)
+        return list(parsed)
+    if stripped.startswith("{"):
+        try:
+            return [json.loads(text)] if "\n{" not in stripped else _jsonl(path, text)
+        except json.JSONDecodeError:
+            return _jsonl(path, text)
+    raise InputError("expected a JSON array or JSON objects, one per line", path=path)
+
+
+def _jsonl(path: Path, text: str) -> list[Any]:
+    out = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"invalid JSON on this line ({exc.msg})", path=path, row=lineno) from None
+    return out
+
+
+def records_to_frame(path: Path, records: list[Any]) -> pd.DataFrame:
+    """Flat records (nested dicts flattened with '.') to a DataFrame; non-dict records are an error."""
+    if len(records) == 1 and isinstance(records[0], dict):
+        only = records[0]
+        # {"runs": [...]} / {"data": [...]} wrappers, or a dict of equal-length columns
+        for key in ("runs", "data", "records", "trials"):
+            if isinstance(only.get(key), list):
+                records = only[key]
+                break
+        else:
+            if only and all(isinstance(v, list) for v in only.values()):
+                lengths = {len(v) for v in only.values()}
+                if len(lengths) == 1:
+                    return pd.DataFrame(only)
+    for i, rec in enumerate(records, start=1):
+        if not isinstance(rec, dict):
+            raise InputError(
+                f"record {i} is a {type(rec).__name__}; expected an object with one key per column",
+                path=path,
+            )
+    if not records:
+        return pd.DataFrame()
+    return pd.json_normalize(records, sep=".")
+
+
+def read_parquet_table(path: Path) -> pd.DataFrame:
+    """A Parquet file as a DataFrame; a truncated or non-Parquet file is a one-line error."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if path.is_dir():
+        raise InputError("is a folder; expected a Parquet file", path=path)
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"not a readable Parquet file ({first})", path=path) from None
+    return table.to_pandas()
+
+
+def read_table(path: Path, warnings: list[str]) -> pd.DataFrame:
+    """Any plain table file as a DataFrame, by suffix or content."""
+    if not path.exists():
+        raise InputError("no such file or folder", path=path)
+    kind = table_kind(path)
+    if kind is None:
+        if path.is_dir():
+            raise InputError("is a folder that holds no export reportgen recognises", path=path)
+        raise InputError("binary content where a CSV, JSON or Parquet table was expected", path=path)
+    if kind == "csv":
+        return read_csv_table(path, warnings)
+    if kind == "parquet":
+        return read_parquet_table(path)
+    df = records_to_frame(path, read_json_records(path, warnings))
+    _check_header(path, df.columns)
+    return df

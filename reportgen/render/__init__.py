@@ -1,0 +1,1 @@
+"""Presentation: the only place numbers are formatted for people."""

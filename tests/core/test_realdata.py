@@ -1,0 +1,58 @@
+"""The real exports in ../shared/realdata read as their SOURCES.md documents them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from reportgen.io.load import load_sweep
+from reportgen.io.options import LoadOptions
+
+
+def test_lcdb_curves_by_composite_key(realdata: Path) -> None:
+    path = realdata / "lcdb-learning-curves" / "database-accuracy.openmlid-380-1457-1509-41167.csv"
+    sweep = load_sweep(path, LoadOptions(run_key=("openmlid", "learner", "outer_seed", "inner_seed"),
+                                         step="size_train"))
+    runs = sweep.runs
+    assert len(runs) == 1457
+    per_dataset = runs.groupby("openmlid").size()
+    assert per_dataset[41167] == 90 and per_dataset[1509] == 392
+    assert runs.loc[runs["openmlid"] == 41167, "learner"].nunique() == 9
+    assert runs.loc[runs["openmlid"] == 1509, "learner"].nunique() == 19
+    assert sweep.schema.step_axis == "size_train"
+    assert len(sweep.history) == 4 * 19403  # four per-step metrics, every row of the file
+    assert {"score_train", "score_valid"} <= set(sweep.schema.metric_names)
+    assert [(p.train, p.val) for p in sweep.schema.pairs] == [("score_train", "score_valid")]
+    assert sweep.schema.objective.metric == "score_valid" and sweep.schema.objective.direction == "max"
+    # the anchors are training-set sizes: 16, 23, 32, ... (sqrt(2) spacing)
+    first = sweep.history.loc[sweep.history["run_id"] == runs["run_id"].iloc[0], "step"].unique()
+    assert list(first[:3]) == [16, 23, 32]
+
+
+def test_fcnet_grid_params_and_exploding_losses(realdata: Path) -> None:
+    sweep = load_sweep(realdata / "hpolib-fcnet-slice" / "fcnet_slice_localization.lr_schedule-const.csv")
+    assert len(sweep.runs) == 31104
+    init_lr = sweep.schema.param("init_lr")
+    assert init_lr.log_scale and init_lr.n_unique == 6 and (init_lr.low, init_lr.high) == (5e-4, 0.1)
+    assert sweep.schema.param("batch_size").n_unique == 4
+    assert "config_key" in sweep.schema.ignored_columns
+    losses = sweep.runs[[f"val_loss_seed{i}" for i in range(4)]].to_numpy()
+    assert np.nanmax(losses) > 1e7 and np.nanmedian(losses) < 0.1
+
+
+def test_wandb_api_summary_with_history_folder(realdata: Path) -> None:
+    folder = realdata / "wandb-nanogpt-ablation"
+    sweep = load_sweep(folder / "wandb_summary.csv", LoadOptions(history=folder / "history_data"))
+    assert len(sweep.runs) == 64 and sweep.state_counts["finished"] == 64
+    assert sweep.runs["run_id"].is_unique
+    assert sweep.history["run_id"].nunique() == 64
+    assert not [w for w in sweep.warnings if "match no run" in w or "no history file" in w]
+    assert {"train/loss", "val/loss", "lr"} <= set(sweep.schema.metric_names)
+    assert "lr" not in sweep.schema.param_names  # the logged (scheduled) lr is a metric, not config
+    assert sweep.schema.param("learning_rate").constant
+    assert sweep.schema.step_axis == "_step"
+    # F2_context_512 seed 2026 overfits: val loss min about 1.47, ends about 2.0 (SOURCES.md)
+    run = sweep.runs.loc[(sweep.runs["name"] == "F2_context_512") & (sweep.runs["seed"] == 2026), "run_id"]
+    val = sweep.history[(sweep.history["run_id"] == run.iloc[0]) & (sweep.history["metric"] == "val/loss")]
+    assert 1.4 < val["value"].min() < 1.55 and 1.95 < val["value"].iloc[-1] < 2.1
