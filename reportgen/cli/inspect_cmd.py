@@ -31,7 +31,9 @@ def run(args: argparse.Namespace) -> int:
 
     sweep = load_sweep(args.export, load_options_from(args))
     summary = summarize(sweep)
-    text = summary.model_dump_json(indent=2) + "\n" if args.output_format == "json" else render_inspect(summary)
+    text = (
+        summary.model_dump_json(indent=2) + "\n" if args.output_format == "json" else render_inspect(summary)
+    )
     if args.output:
         write_text_atomic(args.output, text)
     else:

@@ -13,7 +13,9 @@ def add_load_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--history", type=Path, help="history table (long or wide) or folder of per-run files")
     g.add_argument("--input-format", help="skip sniffing; see `reportgen formats`")
     g.add_argument("--study", help="Optuna study name when the storage holds several")
-    g.add_argument("--run-key", help="comma-separated columns that identify a run (e.g. openmlid,learner,seed)")
+    g.add_argument(
+        "--run-key", help="comma-separated columns that identify a run (e.g. openmlid,learner,seed)"
+    )
     g.add_argument("--step", help="the history's step column (e.g. size_train)")
     g.add_argument("--objective", help="objective metric and direction, e.g. val_loss:min")
     g.add_argument("--params", help="comma-separated parameter columns (overrides inference)")

@@ -34,11 +34,13 @@ def _formats(args: argparse.Namespace) -> int:
 
     from reportgen.io.load import loaders
 
-    rows = [{"name": s.name, "summary": s.summary, "extra": s.extra} for s in loaders()]
+    rows: list[dict[str, str | None]] = [
+        {"name": s.name, "summary": s.summary, "extra": s.extra} for s in loaders()
+    ]
     if args.output_format == "json":
         print(json.dumps({"schema_version": 1, "formats": rows}, indent=2))
     else:
-        width = max(len(r["name"]) for r in rows)
+        width = max(len(str(r["name"])) for r in rows)
         for r in rows:
             extra = f"  (pip install 'reportgen[{r['extra']}]')" if r["extra"] else ""
             print(f"{r['name']:<{width}}  {r['summary']}{extra}")
@@ -67,8 +69,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         first = str(exc).splitlines()[0] if str(exc) else ""
-        print(f"reportgen: internal error: {type(exc).__name__}: {first} (rerun with --debug for the "
-              "traceback)", file=sys.stderr)
+        print(
+            f"reportgen: internal error: {type(exc).__name__}: {first} (rerun with --debug for the "
+            "traceback)",
+            file=sys.stderr,
+        )
         return 2
 
 

@@ -31,8 +31,16 @@ from reportgen.sweep import (
 )
 
 STATE_CANDIDATES = ("state", "State", "status", "Status")
-RUNTIME_CANDIDATES = ("runtime_s", "Runtime", "runtime", "_runtime", "duration", "time_total_s",
-                      "training_time_sec", "traintime")
+RUNTIME_CANDIDATES = (
+    "runtime_s",
+    "Runtime",
+    "runtime",
+    "_runtime",
+    "duration",
+    "time_total_s",
+    "training_time_sec",
+    "traintime",
+)
 CREATED_CANDIDATES = ("created", "Created", "created_at", "datetime_start", "start_time", "date")
 NAME_CANDIDATES = ("name", "Name", "run_name", "display_name", "tags.mlflow.runName")
 SEED_CANDIDATES = ("seed", "random_seed", "random_state", "outer_seed")
@@ -40,8 +48,9 @@ SEED_CANDIDATES = ("seed", "random_seed", "random_state", "outer_seed")
 _WANDB_SUMMARY_MARKERS = ("_runtime", "_step", "_timestamp")
 
 
-def assemble(raw: RawSweep, options: LoadOptions, source: SourceInfo,
-             history: pd.DataFrame | None = None) -> Sweep:
+def assemble(
+    raw: RawSweep, options: LoadOptions, source: SourceInfo, history: pd.DataFrame | None = None
+) -> Sweep:
     """Build the Sweep from what a loader read, the user's options and an optional separate history."""
     warnings = list(raw.warnings)
     df = coerce_frame(raw.runs.reset_index(drop=True), source.path, warnings)
@@ -53,12 +62,16 @@ def assemble(raw: RawSweep, options: LoadOptions, source: SourceInfo,
         _require_columns(df, key_cols, source.path, "--run-key")
     # A table whose run key repeats with a step column is a history in wide form (learning-curve tables)
     step_col = infer.pick_step_axis(df.columns, options.step)
-    id_col = None if key_cols else infer.pick_id_column(df, raw.id_column)
+    id_col = None if key_cols else infer.pick_id_column(df, raw.id_column, raw.name_column)
     keys_for_rows = key_cols or ([id_col] if id_col else None)
-    if long_history is None and step_col is not None and keys_for_rows and _is_wide_history(
-            df, keys_for_rows, step_col, explicit=bool(key_cols or options.step)):
+    if (
+        long_history is None
+        and step_col is not None
+        and keys_for_rows
+        and _is_wide_history(df, keys_for_rows, step_col, explicit=bool(key_cols or options.step))
+    ):
         df, long_history = _runs_from_wide(df, keys_for_rows, step_col, source.path)
-        raw_step_axis = step_col
+        raw_step_axis: str | None = step_col
     else:
         raw_step_axis = raw.step_axis
         if options.step and long_history is None and step_col is None:
@@ -102,8 +115,7 @@ def assemble(raw: RawSweep, options: LoadOptions, source: SourceInfo,
         infer.param_spec(df[p], p, _role_source(p, options.params, raw.param_columns), declared.get(p))
         for p in params
     ]
-    history_long, steps, last_step = _history(long_history, df, run_id, id_col, name_col, key_cols,
-                                              warnings)
+    history_long, steps, last_step = _history(long_history, df, run_id, id_col, name_col, key_cols, warnings)
     if steps is None:
         steps, last_step = _steps_from_columns(df, warnings)
 
@@ -122,7 +134,7 @@ def assemble(raw: RawSweep, options: LoadOptions, source: SourceInfo,
     runs["state"] = runs["state"].astype(pd.CategoricalDtype(list(STATES)))
     payload = _renamed(df, params + metrics, warnings)
     runs = pd.concat([runs, payload], axis=1)
-    metric_names = list(payload.columns[len(params):])
+    metric_names = list(payload.columns[len(params) :])
     runs, metric_specs = _metric_specs(runs, metric_names, history_long)
 
     objective = infer.infer_objective(
@@ -150,8 +162,11 @@ def assemble(raw: RawSweep, options: LoadOptions, source: SourceInfo,
 def _require_columns(df: pd.DataFrame, cols: Sequence[str], path: str, flag: str) -> None:
     for col in cols:
         if col not in df.columns:
-            raise InputError(f"{flag} names {col!r}, which is not a column; columns are "
-                             f"{', '.join(map(str, list(df.columns)[:12]))}", path=path)
+            raise InputError(
+                f"{flag} names {col!r}, which is not a column; columns are "
+                f"{', '.join(map(str, list(df.columns)[:12]))}",
+                path=path,
+            )
 
 
 def _is_wide_history(df: pd.DataFrame, key_cols: Sequence[str], step_col: str, explicit: bool) -> bool:
@@ -165,8 +180,9 @@ def _is_wide_history(df: pd.DataFrame, key_cols: Sequence[str], step_col: str, e
     return not df.duplicated(subset=[*keys, step_col]).any()
 
 
-def _runs_from_wide(df: pd.DataFrame, key_cols: Sequence[str], step_col: str, path: str
-                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _runs_from_wide(
+    df: pd.DataFrame, key_cols: Sequence[str], step_col: str, path: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split a learning-curve table (one row per run and step) into runs and a long history.
 
     Columns constant within every run become run columns (config); the rest are per-step metrics.
@@ -176,26 +192,37 @@ def _runs_from_wide(df: pd.DataFrame, key_cols: Sequence[str], step_col: str, pa
     varying = grouped[others].nunique(dropna=False).gt(1).any() if others else pd.Series(dtype=bool)
     constant = [c for c in others if not bool(varying.get(c, False))]
     metric_cols = [c for c in others if c not in constant and pd.api.types.is_numeric_dtype(df[c].dtype)]
-    runs = grouped[list(constant)].first().reset_index() if constant else grouped.size().reset_index()[
-        list(key_cols)]
+    runs = (
+        grouped[list(constant)].first().reset_index()
+        if constant
+        else grouped.size().reset_index()[list(key_cols)]
+    )
     key = join_keys(df, key_cols)
     n = len(df)
     history = pd.DataFrame(
         {
             "run_key": np.tile(key.to_numpy(dtype=object), len(metric_cols)),
-            "step": np.tile(pd.to_numeric(df[step_col], errors="coerce").to_numpy(dtype="float64"),
-                            len(metric_cols)),
-            "metric": pd.Categorical.from_codes(np.repeat(np.arange(len(metric_cols)), n),
-                                                categories=metric_cols),
+            "step": np.tile(
+                pd.to_numeric(df[step_col], errors="coerce").to_numpy(dtype="float64"), len(metric_cols)
+            ),
+            "metric": pd.Categorical.from_codes(
+                np.repeat(np.arange(len(metric_cols)), n), categories=metric_cols
+            ),
             "value": np.concatenate([df[c].to_numpy(dtype="float64") for c in metric_cols])
-            if metric_cols else np.array([], dtype="float64"),
+            if metric_cols
+            else np.array([], dtype="float64"),
         }
     )
     return runs, history
 
 
-def _run_ids(df: pd.DataFrame, key_cols: list[str] | None, id_col: str | None, name_col: str | None,
-             warnings: list[str]) -> tuple[pd.Series, str]:
+def _run_ids(
+    df: pd.DataFrame,
+    key_cols: list[str] | None,
+    id_col: str | None,
+    name_col: str | None,
+    warnings: list[str],
+) -> tuple[pd.Series, str]:
     """Unique string run ids, and a note of where they came from."""
     if key_cols:
         ids, source = join_keys(df, key_cols), "/".join(key_cols)
@@ -204,14 +231,17 @@ def _run_ids(df: pd.DataFrame, key_cols: list[str] | None, id_col: str | None, n
     elif name_col is not None and name_col in df.columns:
         ids, source = df[name_col].astype("string"), name_col
     else:
-        warnings.append("no run id column (run_id, id, trial_id, number, Name, ...); runs are numbered "
-                        "by row (row-1, row-2, ...)")
+        warnings.append(
+            "no run id column (run_id, id, trial_id, number, Name, ...); runs are numbered "
+            "by row (row-1, row-2, ...)"
+        )
         return pd.Series([f"row-{i + 1}" for i in range(len(df))], dtype="string"), "row number"
     missing = ids.isna() | (ids.str.strip() == "")
     if missing.any():
         first = int(np.flatnonzero(missing.to_numpy())[0])
-        warnings.append(f"{int(missing.sum())} run(s) have no id in {source!r} (first: row {first + 2}); "
-                        "named row-N")
+        warnings.append(
+            f"{int(missing.sum())} run(s) have no id in {source!r} (first: row {first + 2}); named row-N"
+        )
         ids = ids.mask(missing, pd.Series([f"row-{i + 1}" for i in range(len(df))], dtype="string"))
     if ids.duplicated().any():
         ids = _disambiguate(df, ids, source, warnings)
@@ -234,13 +264,17 @@ def _disambiguate(df: pd.DataFrame, ids: pd.Series, source: str, warnings: list[
     if seed_col is not None:
         candidate = ids.where(~dup, ids + "-seed" + _id_strings(df[seed_col]).fillna("?"))
         if not candidate.duplicated().any():
-            warnings.append(f"{int(dup.sum())} runs share {ids[dup].nunique()} ids in {source!r}; "
-                            f"made unique as <{source}>-seed<{seed_col}>")
+            warnings.append(
+                f"{int(dup.sum())} runs share {ids[dup].nunique()} ids in {source!r}; "
+                f"made unique as <{source}>-seed<{seed_col}>"
+            )
             return candidate
     order = ids.groupby(ids).cumcount() + 1
     candidate = ids.where(~dup, ids + "#" + order.astype("string"))
-    warnings.append(f"{int(dup.sum())} runs share {ids[dup].nunique()} ids in {source!r}; made unique as "
-                    f"<{source}>#k in file order")
+    warnings.append(
+        f"{int(dup.sum())} runs share {ids[dup].nunique()} ids in {source!r}; made unique as "
+        f"<{source}>#k in file order"
+    )
     return candidate
 
 
@@ -250,8 +284,15 @@ def _history_metric_names(history: pd.DataFrame | None) -> set[str]:
     return {str(m) for m in pd.unique(history["metric"])}
 
 
-def _roles(df: pd.DataFrame, raw: RawSweep, options: LoadOptions, used: set[str], hist_metrics: set[str],
-           path: str, warnings: list[str]) -> tuple[list[str], list[str], list[str]]:
+def _roles(
+    df: pd.DataFrame,
+    raw: RawSweep,
+    options: LoadOptions,
+    used: set[str],
+    hist_metrics: set[str],
+    path: str,
+    warnings: list[str],
+) -> tuple[list[str], list[str], list[str]]:
     """(params, metrics, ignored) among the columns that are not id/name/state/runtime/created."""
     cols = [c for c in df.columns if c not in used]
     if options.params:
@@ -287,8 +328,11 @@ def _roles(df: pd.DataFrame, raw: RawSweep, options: LoadOptions, used: set[str]
     guessed_params, guessed_metrics = infer.split_roles(df, undecided)
     params += guessed_params
     metrics += guessed_metrics
-    text_metrics = [m for m in metrics if not pd.api.types.is_numeric_dtype(df[m].dtype)
-                    or pd.api.types.is_bool_dtype(df[m].dtype)]
+    text_metrics = [
+        m
+        for m in metrics
+        if not pd.api.types.is_numeric_dtype(df[m].dtype) or pd.api.types.is_bool_dtype(df[m].dtype)
+    ]
     for col in text_metrics:
         if col in flag_metrics:
             raise InputError("--metrics names a column that is not numeric", path=path, column=col)
@@ -297,8 +341,11 @@ def _roles(df: pd.DataFrame, raw: RawSweep, options: LoadOptions, used: set[str]
         ignored.append(col)
     metrics = [m for m in metrics if m not in text_metrics]
     order = {c: i for i, c in enumerate(df.columns)}
-    return (sorted(params, key=order.__getitem__), sorted(metrics, key=order.__getitem__),
-            sorted(ignored, key=order.__getitem__))
+    return (
+        sorted(params, key=order.__getitem__),
+        sorted(metrics, key=order.__getitem__),
+        sorted(ignored, key=order.__getitem__),
+    )
 
 
 def _wandb_summary_block(cols: Sequence[str]) -> set[str]:
@@ -336,8 +383,14 @@ def _role_source(name: str, flagged: Sequence[str] | None, fmt: Sequence[str] | 
 
 
 def _distribution(d: DeclaredParam) -> Distribution:
-    return Distribution(kind=d.distribution, low=d.low, high=d.high, log=d.log, step=d.step,
-                        choices=list(d.choices) if d.choices is not None else None)
+    return Distribution(
+        kind=d.distribution,
+        low=d.low,
+        high=d.high,
+        log=d.log,
+        step=d.step,
+        choices=list(d.choices) if d.choices is not None else None,
+    )
 
 
 def _renamed(df: pd.DataFrame, cols: Sequence[str], warnings: list[str]) -> pd.DataFrame:
@@ -349,9 +402,15 @@ def _renamed(df: pd.DataFrame, cols: Sequence[str], warnings: list[str]) -> pd.D
     return payload.rename(columns=clashes)
 
 
-def _history(history: pd.DataFrame | None, df: pd.DataFrame, run_id: pd.Series, id_col: str | None,
-             name_col: str | None, key_cols: list[str] | None, warnings: list[str]
-             ) -> tuple[pd.DataFrame, np.ndarray | None, np.ndarray | None]:
+def _history(
+    history: pd.DataFrame | None,
+    df: pd.DataFrame,
+    run_id: pd.Series,
+    id_col: str | None,
+    name_col: str | None,
+    key_cols: list[str] | None,
+    warnings: list[str],
+) -> tuple[pd.DataFrame, np.ndarray | None, np.ndarray | None]:
     """The long history keyed by run_id, and per-run (distinct steps, last step)."""
     if history is None or history.empty:
         return empty_history(), None, None
@@ -370,8 +429,10 @@ def _history(history: pd.DataFrame | None, df: pd.DataFrame, run_id: pd.Series, 
     unmatched = mapped.isna()
     if unmatched.any():
         missing = pd.unique(keys[unmatched].dropna())
-        warnings.append(f"history rows of {len(missing)} run(s) match no run in the runs table "
-                        f"(first: {missing[0]!r}); left out")
+        warnings.append(
+            f"history rows of {len(missing)} run(s) match no run in the runs table "
+            f"(first: {missing[0]!r}); left out"
+        )
     categories = list(ids)
     out = pd.DataFrame(
         {
@@ -395,8 +456,14 @@ def _history(history: pd.DataFrame | None, df: pd.DataFrame, run_id: pd.Series, 
 
 def _steps_from_columns(df: pd.DataFrame, warnings: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Without history, the last step from a summary column such as `_step` or `epoch`, if any."""
-    col = next((c for c in (*infer.STEP_AXES, "steps", "epochs") if c in df.columns
-                and pd.api.types.is_numeric_dtype(df[c].dtype)), None)
+    col = next(
+        (
+            c
+            for c in (*infer.STEP_AXES, "steps", "epochs")
+            if c in df.columns and pd.api.types.is_numeric_dtype(df[c].dtype)
+        ),
+        None,
+    )
     if col is None:
         nan = np.full(len(df), np.nan)
         return nan, nan.copy()
@@ -420,34 +487,44 @@ def _created(df: pd.DataFrame, col: str | None) -> pd.Series:
     series = df[col]
     if pd.api.types.is_numeric_dtype(series.dtype):
         return pd.to_datetime(series, unit="s", utc=True, errors="coerce").reset_index(drop=True)
-    return pd.to_datetime(series.astype("string"), utc=True, errors="coerce", format="mixed"
-                          ).reset_index(drop=True)
+    return pd.to_datetime(series.astype("string"), utc=True, errors="coerce", format="mixed").reset_index(
+        drop=True
+    )
 
 
-def _metric_specs(runs: pd.DataFrame, metric_names: list[str], history: pd.DataFrame
-                  ) -> tuple[pd.DataFrame, list[MetricSpec]]:
+def _metric_specs(
+    runs: pd.DataFrame, metric_names: list[str], history: pd.DataFrame
+) -> tuple[pd.DataFrame, list[MetricSpec]]:
     """Metric specs; history-only metrics get a summary column holding their last logged value."""
     hist_names = [str(m) for m in pd.unique(history["metric"])] if not history.empty else []
     extra = [m for m in hist_names if m not in metric_names and m not in RUN_COLUMNS]
     if extra:
-        last = history[history["metric"].isin(extra)].groupby(["run_id", "metric"], observed=True)[
-            "value"].last().unstack("metric")
+        # the last *logged* value, NaN included (groupby.last() would skip a diverged run's NaN);
+        # history is sorted by run, metric, step
+        rows = history[history["metric"].isin(extra)].drop_duplicates(["run_id", "metric"], keep="last")
+        last = rows.pivot(index="run_id", columns="metric", values="value")
         last = last.reindex(index=runs["run_id"], columns=extra)
         runs = pd.concat([runs, pd.DataFrame(last.to_numpy(dtype="float64"), columns=extra)], axis=1)
     hist_set = set(hist_names)
-    specs = [MetricSpec(name=m, goal=infer.metric_goal(m), in_runs=m in metric_names, in_history=m in hist_set)
-             for m in metric_names + extra]
+    specs = [
+        MetricSpec(name=m, goal=infer.metric_goal(m), in_runs=m in metric_names, in_history=m in hist_set)
+        for m in metric_names + extra
+    ]
     return runs, specs
 
 
-def _stated_objective(options: LoadOptions, raw: RawSweep, metrics: list[MetricSpec], path: str
-                      ) -> tuple[tuple[str, Direction] | None, Source]:
+def _stated_objective(
+    options: LoadOptions, raw: RawSweep, metrics: list[MetricSpec], path: str
+) -> tuple[tuple[str, Direction] | None, Source]:
     names = [m.name for m in metrics]
     if options.objective is not None:
         metric, direction = options.objective
         if metric not in names:
-            raise InputError(f"--objective names {metric!r}, which is not a metric; metrics are "
-                             f"{', '.join(names[:12]) or '(none)'}", path=path)
+            raise InputError(
+                f"--objective names {metric!r}, which is not a metric; metrics are "
+                f"{', '.join(names[:12]) or '(none)'}",
+                path=path,
+            )
         if direction not in ("min", "max"):
             raise InputError(f"--objective direction must be min or max, not {direction!r}")
         return (metric, direction), "flag"  # type: ignore[return-value]

@@ -19,7 +19,7 @@ def sha256_path(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _feed(digest: "hashlib._Hash", file: Path) -> None:
+def _feed(digest: hashlib._Hash, file: Path) -> None:
     with open(file, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)

@@ -1,14 +1,16 @@
-"""Per-step histories: long or wide tables turned into one long table (run_key, step, metric, value).
+"""Per-step histories: every layout turned into one long table (run_key, step, metric, value).
 
 A *missing* cell and a *logged NaN* are different facts: W&B histories are sparse (each metric logged on
-its own steps, the rest of the row empty), while a diverged run logs `nan`. So in a wide CSV an empty cell
-means "not logged at this step" and is dropped, while the literal tokens `nan`/`NaN`/`inf` are kept as
-values; in Parquet a null is "not logged" and a float NaN is a logged NaN. In a long table every row was
-logged, so a NaN value is kept.
+its own steps, the rest of the row empty), while a diverged run logs `nan`. Only the format can tell them
+apart, so callers pass a `logged` mask: in CSV an empty cell is a hole and the literal `nan`/`NaN` token a
+logged NaN; in Parquet a null is a hole and a float NaN a logged NaN; in JSON an absent key is a hole and
+the bare `NaN` token a logged NaN. In a long table every row was logged, so a NaN value is kept.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,13 +18,124 @@ import numpy as np
 import pandas as pd
 
 from reportgen.errors import InputError
-from reportgen.io.infer import is_meta, pick_step_axis
-from reportgen.io.tables import read_csv_table, read_table, table_kind
+from reportgen.io.infer import STEP_AXES, is_meta, pick_step_axis
+from reportgen.io.tables import decode_text, read_table, sniff_delimiter, table_kind
 
+RAW_HISTORY_COLUMNS = ["run_key", "step", "metric", "value"]
 LONG_METRIC_COLUMNS = ("metric", "key", "metric_name")
 LONG_VALUE_COLUMNS = ("value", "metric_value")
-# W&B system columns that are bookkeeping, not learning curves
-_SYSTEM = {"_timestamp", "_runtime", "_wandb", "timestamp", "time_this_iter_s", "time_total_s", "done"}
+NAN_TOKENS = ("nan", "+nan", "-nan")
+
+
+def empty_raw_history() -> pd.DataFrame:
+    """A long history with no rows but the right columns and dtypes."""
+    return pd.DataFrame(
+        {
+            "run_key": pd.Series(dtype="str"),
+            "step": pd.Series(dtype="float64"),
+            "metric": pd.Series(dtype="str"),
+            "value": pd.Series(dtype="float64"),
+        }
+    )
+
+
+def metric_candidates(columns: Sequence[str], step_axis: str | None) -> list[str]:
+    """Columns that may hold metrics: not `_`-prefixed tracker internals (`_timestamp`, `_runtime`), not
+    a step axis, not run metadata."""
+    return [
+        c
+        for c in columns
+        if not str(c).startswith("_") and c != step_axis and c not in STEP_AXES and not is_meta(str(c))
+    ]
+
+
+def long_from_cells(
+    cells: pd.DataFrame,
+    steps: pd.Series,
+    logged: pd.DataFrame,
+    nan_token: pd.DataFrame | None,
+    run_keys: str | Sequence[str] | pd.Series,
+    *,
+    row_keys: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Melt wide raw cells (one column per metric) into the long history, keeping only logged cells.
+
+    `logged` and `nan_token` are masks shaped like `cells`; with `nan_token=None`, logged cells that do not
+    parse as numbers are checked for the NaN spellings. A column with a logged cell that is neither a
+    number nor a NaN token (a media dict, a caption) is not a metric and is dropped whole. The run is
+    `run_keys` (one key, or one per column, as a chart export holds many runs) unless `row_keys` gives
+    one per row (a wide table of many runs). Rows come out column by column in file order.
+    """
+    values = cells.apply(pd.to_numeric, errors="coerce").astype("float64")
+    # positional from here on: a chart export repeats a metric name once per run
+    unparsed = logged.to_numpy(dtype=bool) & np.isnan(values.to_numpy(dtype="float64"))
+    if nan_token is None:
+        tokens = np.zeros(unparsed.shape, dtype=bool)
+        rows, cols = np.nonzero(unparsed)
+        if rows.size:
+            text = pd.Series(cells.to_numpy(dtype=object)[rows, cols]).astype("str").str.strip().str.lower()
+            tokens[rows, cols] = text.isin(NAN_TOKENS).to_numpy()
+    else:
+        tokens = nan_token.to_numpy(dtype=bool)
+    textual = (unparsed & ~tokens).any(axis=0)
+    keep_cols = [i for i, bad in enumerate(textual) if not bad]
+    if not keep_cols:
+        return empty_raw_history()
+    values = values.iloc[:, keep_cols]
+    keep = logged.iloc[:, keep_cols].to_numpy(dtype=bool)
+    names = np.asarray([str(c) for c in values.columns], dtype=object)
+    n_rows, n_cols = len(values), len(names)
+    if row_keys is not None:
+        keys = np.tile(row_keys.astype("str").to_numpy(dtype=object), n_cols)
+    elif isinstance(run_keys, str):
+        keys = np.full(n_rows * n_cols, run_keys, dtype=object)
+    else:
+        keys = np.repeat(np.asarray(run_keys, dtype=object)[keep_cols], n_rows)
+    step_values = pd.to_numeric(steps, errors="coerce").to_numpy(dtype="float64")
+    # column-major ravel: all rows of the first column, then the next, as np.repeat/np.tile lay them out
+    flat_keep = keep.ravel(order="F") & np.tile(~np.isnan(step_values), n_cols)
+    return pd.DataFrame(
+        {
+            "run_key": keys[flat_keep],
+            "step": np.tile(step_values, n_cols)[flat_keep],
+            "metric": np.repeat(names, n_rows)[flat_keep],
+            "value": values.to_numpy(dtype="float64").ravel(order="F")[flat_keep],
+        }
+    )
+
+
+def read_sparse_csv(path: Path, warnings: list[str]) -> tuple[list[str], pd.DataFrame]:
+    """A CSV as its header and text cells, so empty cells stay distinguishable from `NaN` tokens.
+
+    Columns are positional (0..n-1) because chart exports may repeat a header (runs sharing a name).
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror or type(exc).__name__})", path=path) from None
+    if b"\x00" in data[:65536]:
+        raise InputError("binary content where a CSV history was expected", path=path)
+    text = decode_text(path, data, warnings)
+    sep = sniff_delimiter(text[:65536])
+    try:
+        header = next(csv.reader(io.StringIO(text), delimiter=sep), None)
+        if not header:
+            raise InputError("empty file; expected a CSV header row", path=path)
+        cells = pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            header=None,
+            skiprows=1,
+            names=list(range(len(header))),
+            dtype="str",
+            keep_default_na=False,
+            na_filter=False,
+        )
+    except pd.errors.EmptyDataError:
+        cells = pd.DataFrame({i: pd.Series(dtype="str") for i in range(len(header))})
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise InputError(f"malformed CSV ({' '.join(str(exc).split())})", path=path) from None
+    return [h.strip() for h in header], cells
 
 
 def long_from_frame(
@@ -35,64 +148,42 @@ def long_from_frame(
 ) -> tuple[pd.DataFrame, str]:
     """A history table (long or wide) as (long table, step axis name).
 
-    `key_columns` identify the run (joined with '/' when several); `logged`, for wide tables, says
-    which cells were logged (True) as opposed to empty; without it every non-NaN cell counts as logged.
+    `key_columns` identify the run (joined with '/' when several); `logged`, for wide tables, says which
+    cells were logged as opposed to empty; without it every non-missing cell counts as logged.
     """
     missing = [c for c in key_columns if c not in df.columns]
     if missing:
         raise InputError(
-            f"history has no run id column {missing[0]!r}; columns are {_preview(df.columns)}",
-            path=path,
+            f"history has no run id column {missing[0]!r}; columns are {_preview(df.columns)}", path=path
         )
     step_col = pick_step_axis(df.columns, step)
     if step_col is None:
-        wanted = step or "one of step, _step, epoch, iteration, training_iteration, iter"
-        raise InputError(f"history has no step column ({wanted}); columns are {_preview(df.columns)}",
-                         path=path)
+        wanted = step or "one of " + ", ".join(STEP_AXES[:6])
+        raise InputError(
+            f"history has no step column ({wanted}); columns are {_preview(df.columns)}", path=path
+        )
     run_key = join_keys(df, key_columns)
-    steps = pd.to_numeric(df[step_col], errors="coerce")
     metric_col = next((c for c in LONG_METRIC_COLUMNS if c in df.columns), None)
     value_col = next((c for c in LONG_VALUE_COLUMNS if c in df.columns), None)
     if metric_col is not None and value_col is not None:
         out = pd.DataFrame(
             {
                 "run_key": run_key,
-                "step": steps,
-                "metric": df[metric_col].astype("string"),
+                "step": pd.to_numeric(df[step_col], errors="coerce"),
+                "metric": df[metric_col].astype("str"),
                 "value": pd.to_numeric(df[value_col], errors="coerce").astype("float64"),
             }
         )
-        return out[out["step"].notna()], step_col
-    value_cols = [
-        c for c in df.columns
-        if c not in (*key_columns, step_col) and str(c) not in _SYSTEM and not is_meta(str(c))
-        and c not in LONG_METRIC_COLUMNS
-    ]
-    numeric = {c: pd.to_numeric(df[c], errors="coerce") for c in value_cols}
-    value_cols = [c for c in value_cols if numeric[c].notna().any() or _has_logged(logged, c)]
+        return out[out["step"].notna()].reset_index(drop=True), step_col
+    value_cols = [c for c in metric_candidates(list(df.columns), step_col) if c not in key_columns]
     if not value_cols:
-        raise InputError("history has no numeric metric columns", path=path)
-    n = len(df)
-    values = np.concatenate([numeric[c].to_numpy(dtype="float64") for c in value_cols])
-    if logged is not None:
-        mask = np.concatenate([logged[c].to_numpy(dtype=bool) for c in value_cols])
-    else:
-        mask = ~np.isnan(values)
-    out = pd.DataFrame(
-        {
-            "run_key": np.tile(run_key.to_numpy(dtype=object), len(value_cols)),
-            "step": np.tile(steps.to_numpy(dtype="float64"), len(value_cols)),
-            "metric": pd.Categorical.from_codes(np.repeat(np.arange(len(value_cols)), n),
-                                                categories=[str(c) for c in value_cols]),
-            "value": values,
-        }
-    )
-    keep = mask & ~np.isnan(out["step"].to_numpy())
-    return out[keep].reset_index(drop=True), step_col
-
-
-def _has_logged(logged: pd.DataFrame | None, col: str) -> bool:
-    return logged is not None and bool(logged[col].any())
+        raise InputError("history has no metric columns besides the run id and step", path=path)
+    cells = df[value_cols]
+    mask = cells.notna() if logged is None else logged[value_cols]
+    long = long_from_cells(cells, df[step_col], mask, None, "", row_keys=run_key)
+    if long.empty:
+        raise InputError("history has no numeric metric values", path=path)
+    return long, step_col
 
 
 def join_keys(df: pd.DataFrame, key_columns: Sequence[str]) -> pd.Series:
@@ -109,16 +200,6 @@ def _preview(columns: Sequence[object], limit: int = 8) -> str:
     return ", ".join(names[:limit]) + more
 
 
-def read_wide_csv(path: Path, warnings: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A CSV history as (text frame, mask of logged cells).
-
-    Read with only the empty string as missing, so `nan` tokens survive as text and mark logged NaNs;
-    `long_from_frame` parses the numbers.
-    """
-    text_frame = read_csv_table(path, warnings, na_values=[""], dtype=str)
-    return text_frame, text_frame.notna()
-
-
 def read_history_file(
     path: Path,
     key_columns: Sequence[str] | None,
@@ -133,7 +214,12 @@ def read_history_file(
     kind = table_kind(path)
     logged = None
     if kind == "csv":
-        df, logged = read_wide_csv(path, warnings)
+        header, cells = read_sparse_csv(path, warnings)
+        if len(set(header)) != len(header):
+            raise InputError("a column name appears twice in the history header", path=path)
+        cells.columns = header
+        logged = cells.ne("")
+        df = cells
     elif kind == "parquet":
         df, logged = _parquet_with_mask(path)
     else:
@@ -141,21 +227,30 @@ def read_history_file(
     if key_columns is None:
         key = next((c for c in candidates if c in df.columns), None)
         if key is None:
-            raise InputError(f"history has no run id column ({', '.join(candidates[:6])}, ...); columns "
-                             f"are {_preview(df.columns)}", path=path)
+            raise InputError(
+                f"history has no run id column ({', '.join(candidates[:6])}, ...); columns "
+                f"are {_preview(df.columns)}",
+                path=path,
+            )
         key_columns = [key]
     return long_from_frame(df, path=path, key_columns=key_columns, step=step, logged=logged)
 
 
 def _parquet_with_mask(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A Parquet history and its logged mask (null = not logged; a float NaN was logged)."""
+    import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from reportgen.io.tables import read_parquet_table
-
-    df = read_parquet_table(path)  # validates and converts
-    table = pq.read_table(path)
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"not a readable Parquet file ({first})", path=path) from None
     logged = pd.DataFrame(
-        {name: ~pc.is_null(table.column(name)).to_numpy(zero_copy_only=False) for name in table.column_names}
+        {
+            name: pc.invert(pc.is_null(table.column(name))).to_numpy(zero_copy_only=False)
+            for name in table.column_names
+        }
     )
-    return df, logged
+    return table.to_pandas(), logged

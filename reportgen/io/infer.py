@@ -13,11 +13,20 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from reportgen.sweep import Direction, Distribution, MetricPair, Objective, ParamSpec, Source
+from reportgen.sweep import Direction, Distribution, MetricPair, Objective, ParamKind, ParamSpec, Source
 
 ID_CANDIDATES = ("run_id", "id", "trial_id", "trial", "number", "run", "run_name", "Name", "name")
-STEP_AXES = ("step", "_step", "Step", "epoch", "iteration", "training_iteration", "iter", "global_step",
-             "trainer/global_step")
+STEP_AXES = (
+    "step",
+    "_step",
+    "Step",
+    "epoch",
+    "iteration",
+    "training_iteration",
+    "iter",
+    "global_step",
+    "trainer/global_step",
+)
 
 _SPLIT = r"(?:train|training|trn|val|valid|validation|eval|dev|test)"
 # a split prefix or suffix with a separator ("val_loss", "train/acc", "loss_train") marks a metric
@@ -56,14 +65,17 @@ _MAX_WORDS = re.compile(
 _NUM_CLASSES = ("num_classes", "n_classes", "nclasses", "classes", "num_labels", "n_labels", "n_class")
 
 
-def pick_id_column(df: pd.DataFrame, preferred: str | None) -> str | None:
-    """The run id column: the format's choice, else the first unique candidate, else the first candidate."""
+def pick_id_column(df: pd.DataFrame, preferred: str | None, name_column: str | None = None) -> str | None:
+    """The run id column: the format's choice, else the first unique candidate, else the format's display
+    name column (W&B names repeat across seeds), else the first candidate."""
     if preferred is not None and preferred in df.columns:
         return preferred
     present = [c for c in ID_CANDIDATES if c in df.columns]
     for col in present:
         if df[col].notna().all() and df[col].is_unique:
             return col
+    if name_column is not None and name_column in df.columns:
+        return name_column
     return present[0] if present else None
 
 
@@ -81,8 +93,9 @@ def is_meta(name: str) -> bool:
 
 
 # "eval_interval", "val_check_interval", "test_size": split-prefixed settings, not metrics
-_SPLIT_SETTING = re.compile(r"(interval|iters|steps|freq|frequency|every|size|split|ratio|fraction|batches)$",
-                            re.IGNORECASE)
+_SPLIT_SETTING = re.compile(
+    r"(interval|iters|steps|freq|frequency|every|size|split|ratio|fraction|batches)$", re.IGNORECASE
+)
 
 
 def looks_like_metric(name: str) -> bool:
@@ -134,6 +147,7 @@ def param_spec(series: pd.Series, name: str, source: Source, declared: Distribut
     """Type, observed range and scale of one parameter column."""
     values = series.dropna()
     n_unique = int(values.nunique())
+    kind: ParamKind
     if pd.api.types.is_bool_dtype(series.dtype):
         kind = "bool"
     elif pd.api.types.is_numeric_dtype(series.dtype):
@@ -188,8 +202,9 @@ def metric_goal(name: str) -> Direction | None:
     return None
 
 
-def infer_objective(metrics: Sequence[str], stated: tuple[str, Direction] | None,
-                    stated_source: Source) -> Objective | None:
+def infer_objective(
+    metrics: Sequence[str], stated: tuple[str, Direction] | None, stated_source: Source
+) -> Objective | None:
     """The objective: as stated (flag/format), else validation loss, else validation accuracy/score,
     else any loss, else the single metric with a known direction."""
     if stated is not None:
@@ -219,6 +234,8 @@ def _objective_rank(name: str) -> int:
         return 4
     if metric_goal(lower) == "max" and not is_train:
         return 5
+    if "loss" in lower and "step" not in lower:
+        return 6  # only training curves were exported (a W&B chart of train/loss)
     return 9
 
 
@@ -251,8 +268,9 @@ def infer_pairs(metrics: Sequence[str]) -> list[MetricPair]:
             rank = _VAL_ORDER.index(split) if split in _VAL_ORDER else len(_VAL_ORDER)
             if base not in val or rank < val[base][0]:
                 val[base] = (rank, name)
-    return [MetricPair(train=train[b], val=val[b][1]) for b in sorted(val) if b in train and
-            train[b] != val[b][1]]
+    return [
+        MetricPair(train=train[b], val=val[b][1]) for b in sorted(val) if b in train and train[b] != val[b][1]
+    ]
 
 
 def infer_num_classes(runs: pd.DataFrame, params: Sequence[str]) -> tuple[int | None, str | None]:

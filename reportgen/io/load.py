@@ -47,8 +47,11 @@ def pick_loader(path: Path, input_format: str | None) -> LoaderSpec:
             "mlruns store); pass a runs table file, or --input-format",
             path=path,
         )
-    raise InputError("not a sweep export reportgen can read (expected CSV, JSON, JSONL, Parquet or an "
-                     "Optuna SQLite storage)", path=path)
+    raise InputError(
+        "not a sweep export reportgen can read (expected CSV, JSON, JSONL, Parquet or an "
+        "Optuna SQLite storage)",
+        path=path,
+    )
 
 
 def load_sweep(path: str | Path, options: LoadOptions | None = None) -> Sweep:
@@ -75,19 +78,21 @@ def load_sweep(path: str | Path, options: LoadOptions | None = None) -> Sweep:
     return assemble(replace(raw, warnings=warnings), options, source, history)
 
 
-def _read_history(path: Path, raw: RawSweep, options: LoadOptions, warnings: list[str]
-                  ) -> tuple[pd.DataFrame, str | None]:
+def _read_history(
+    path: Path, raw: RawSweep, options: LoadOptions, warnings: list[str]
+) -> tuple[pd.DataFrame, str | None]:
     if not path.exists():
         raise InputError("no such history file or folder", path=path)
     if path.is_dir():
-        from reportgen.io.wandb import read_history_folder
+        from reportgen.io.history_folder import read_history_folder
 
         id_col = raw.id_column or _first_present(raw.runs, ("run_id", "id", "trial_id", "number"))
         name_col = raw.name_column or _first_present(raw.runs, ("name", "Name", "run_name"))
         key_col = id_col or name_col
         if key_col is None:
-            raise InputError("a history folder needs run ids or names in the runs table to match files to "
-                             "runs", path=path)
+            raise InputError(
+                "a history folder needs run ids or names in the runs table to match files to runs", path=path
+            )
         keys = raw.runs[key_col].astype(str).tolist()
         names = raw.runs[name_col].astype(str).tolist() if name_col and name_col != key_col else None
         history, folder_warnings = read_history_folder(path, keys, names)

@@ -297,7 +297,7 @@ def _store_sweep(
     runs = runs.sort_values(["start_time", "run_id"], kind="stable").reset_index(drop=True)
     return RawSweep(
         runs=runs,
-        format="mlflow-store",
+        format="mlflow",
         source=str(path),
         history=history[HISTORY_COLUMNS].reset_index(drop=True) if len(history) else None,
         id_column="run_id",

@@ -208,7 +208,7 @@ def _storage_sweep(study: optuna.Study, path: Path, warn: list[str]) -> RawSweep
         warn.append(f"multi-objective study ({', '.join(names)}); the objective is the first of them")
     return RawSweep(
         runs=runs,
-        format="optuna-storage",
+        format="optuna",
         source=str(path),
         history=_trial_history(trials, names[0]),
         id_column="number",

@@ -29,11 +29,12 @@ import numpy as np
 import pandas as pd
 
 from reportgen.errors import InputError
+from reportgen.io.history import long_from_cells, read_sparse_csv
+from reportgen.io.infer import STEP_AXES
 from reportgen.io.options import LoadOptions
 from reportgen.io.raw import RawSweep
 from reportgen.io.registry import LoaderSpec
 from reportgen.io.tables import decode_text
-from reportgen.io.wandb_history import STEP_AXES, csv_nan_tokens, long_from_cells, read_sparse_csv
 
 STEP_AXIS = "training_iteration"
 RAY_BOOKKEEPING = {
@@ -134,15 +135,18 @@ def _flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _results(trial: Path, warnings: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None:
-    """Raw result cells with `logged` and `nan_token` masks, from progress.csv or else result.json."""
+def _results(
+    trial: Path, warnings: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None] | None:
+    """Raw result cells with `logged` and `nan_token` masks (None: find NaN spellings in the text),
+    from progress.csv or else result.json."""
     progress = trial / "progress.csv"
     if progress.is_file() and progress.stat().st_size > 0:
         header, cells = read_sparse_csv(progress, warnings)
         if len(cells):
             cells.columns = header
             logged = cells.ne("")
-            return cells, logged, csv_nan_tokens(cells) & logged
+            return cells, logged, None
     result = trial / "result.json"
     if result.is_file() and result.stat().st_size > 0:
         lines = [ln for ln in decode_text(result, result.read_bytes(), warnings).splitlines() if ln.strip()]
@@ -189,11 +193,14 @@ def read_raytune_dir(path: Path, options: LoadOptions) -> RawSweep:
         if results is not None:
             cells, logged, nan_token = results
             trial_id = str(_last(cells, "trial_id") or trial_id)
-            metrics = [c for c in cells.columns if c not in RAY_BOOKKEEPING and c not in STEP_AXES
-                       and not str(c).startswith("config/")]  # fmt: skip
-            history = long_from_cells(cells[metrics], cells[STEP_AXIS] if STEP_AXIS in cells else
-                                      pd.Series(np.arange(1, len(cells) + 1)), logged[metrics],
-                                      nan_token[metrics], trial_id)  # fmt: skip
+            metrics = [
+                c
+                for c in cells.columns
+                if c not in RAY_BOOKKEEPING and c not in STEP_AXES and not str(c).startswith("config/")
+            ]
+            steps = cells[STEP_AXIS] if STEP_AXIS in cells else pd.Series(np.arange(1, len(cells) + 1))
+            tokens = None if nan_token is None else nan_token[metrics]
+            history = long_from_cells(cells[metrics], steps, logged[metrics], tokens, trial_id)
             histories.append(history)
             last = history.drop_duplicates("metric", keep="last")
             row.update(zip(last["metric"], last["value"], strict=True))
@@ -233,7 +240,7 @@ def read_raytune_dir(path: Path, options: LoadOptions) -> RawSweep:
     history = pd.concat(histories, ignore_index=True) if histories else None
     return RawSweep(
         runs=runs,
-        format="raytune-dir",
+        format="raytune",
         source=str(path),
         history=history,
         id_column="trial_id",
@@ -249,7 +256,7 @@ def read_raytune_dir(path: Path, options: LoadOptions) -> RawSweep:
 
 
 RAY_TUNE_DIR = LoaderSpec(
-    name="raytune-dir",
+    name="raytune",
     summary="Ray Tune experiment folder (trial folders with params.json, progress.csv / result.json)",
     sniff=sniff_raytune_dir,
     read=read_raytune_dir,

@@ -24,4 +24,3 @@ class LoaderSpec:
     sniff: Callable[[Path], bool]
     read: Callable[[Path, LoadOptions], RawSweep]
     extra: str | None = None  # the pip extra its optional dependency comes from
-

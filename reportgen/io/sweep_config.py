@@ -13,15 +13,26 @@ from reportgen.io.raw import DeclaredParam, Direction
 
 # W&B distributions whose bounds are log(value) rather than the value itself
 _LOG_OF_BOUNDS = {"log_uniform", "q_log_uniform"}
-_LOG = {"log_uniform", "log_uniform_values", "q_log_uniform", "q_log_uniform_values", "inv_log_uniform",
-        "inv_log_uniform_values"}
+_LOG = {
+    "log_uniform",
+    "log_uniform_values",
+    "q_log_uniform",
+    "q_log_uniform_values",
+    "inv_log_uniform",
+    "inv_log_uniform_values",
+}
 
 
 class SweepConfig:
     """What a W&B sweep YAML declares."""
 
-    def __init__(self, method: str | None, objective: tuple[str, Direction] | None,
-                 params: list[DeclaredParam], early_termination: str | None) -> None:
+    def __init__(
+        self,
+        method: str | None,
+        objective: tuple[str, Direction] | None,
+        params: list[DeclaredParam],
+        early_termination: str | None,
+    ) -> None:
         self.method = method
         self.objective = objective
         self.params = params
@@ -40,11 +51,12 @@ def read_sweep_config(path: Path) -> SweepConfig:
         raise InputError(f"not valid YAML ({str(exc).splitlines()[0]})", path=path) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("parameters"), dict):
         raise InputError("expected a W&B sweep config with a 'parameters' mapping", path=path)
-    objective = None
+    objective: tuple[str, Direction] | None = None
     metric = doc.get("metric")
     if isinstance(metric, dict) and metric.get("name"):
         goal = str(metric.get("goal", "minimize")).lower()
-        objective = (str(metric["name"]), "max" if goal.startswith("max") else "min")
+        direction: Direction = "max" if goal.startswith("max") else "min"
+        objective = (str(metric["name"]), direction)
     params = [_param(path, str(name), spec) for name, spec in doc["parameters"].items()]
     early = doc.get("early_terminate")
     early_type = str(early.get("type")) if isinstance(early, dict) and early.get("type") else None

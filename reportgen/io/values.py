@@ -80,6 +80,4 @@ def _row_label(index: object) -> str:
 
 def coerce_frame(df: pd.DataFrame, source: str, warnings: list[str]) -> pd.DataFrame:
     """Every column of a raw table typed by `coerce_column`."""
-    return pd.DataFrame(
-        {col: coerce_column(df[col], source, warnings) for col in df.columns}, index=df.index
-    )
+    return pd.DataFrame({col: coerce_column(df[col], source, warnings) for col in df.columns}, index=df.index)

@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 
 from reportgen.errors import InputError
+from reportgen.io.history import empty_raw_history, long_from_cells, read_sparse_csv
 from reportgen.io.options import LoadOptions
 from reportgen.io.raw import RawSweep
 from reportgen.io.tables import read_csv_table
-from reportgen.io.wandb_history import csv_nan_tokens, empty_history, long_from_cells, read_sparse_csv
 
 UI_META = (
     "Name", "ID", "State", "Notes", "User", "Tags", "Created", "Runtime", "Sweep",
@@ -105,7 +105,7 @@ def read_ui_export(path: Path, options: LoadOptions) -> RawSweep:
         metrics = [c for c in split[1] if c not in media]
     return RawSweep(
         runs=runs,
-        format="wandb-ui-csv",
+        format="wandb-ui",
         source=str(path),
         id_column="ID" if "ID" in columns else None,
         name_column="Name",
@@ -170,10 +170,10 @@ def read_chart_export(path: Path, options: LoadOptions) -> RawSweep:
     raw = cells[curves]
     raw.columns = list(metrics)
     logged = raw.ne("")
-    history = long_from_cells(raw, cells[0], logged, csv_nan_tokens(raw) & logged, pd.Series(run_keys))
+    history = long_from_cells(raw, cells[0], logged, None, run_keys)
     order = list(dict.fromkeys(run_keys))
     if history.empty:
-        history = empty_history()
+        history = empty_raw_history()
         runs = pd.DataFrame({"name": order})
     else:
         # summary = the last logged value (NaN when a NaN was logged last, as W&B's summary holds it)
@@ -187,7 +187,7 @@ def read_chart_export(path: Path, options: LoadOptions) -> RawSweep:
             runs[m] = np.nan
     return RawSweep(
         runs=runs,
-        format="wandb-chart-csv",
+        format="wandb-chart",
         source=str(path),
         history=history,
         id_column="name",

@@ -21,15 +21,11 @@ import numpy as np
 import pandas as pd
 
 from reportgen.errors import InputError
+from reportgen.io.history import empty_raw_history, long_from_cells, metric_candidates
+from reportgen.io.infer import pick_step_axis
 from reportgen.io.options import LoadOptions
 from reportgen.io.raw import RawSweep
 from reportgen.io.tables import decode_text, head_bytes
-from reportgen.io.wandb_history import (
-    choose_step_axis,
-    empty_history,
-    long_from_cells,
-    metric_candidates,
-)
 
 NAN_TOKEN = "\x00NaN"
 """What the bare JSON `NaN` token parses to, until cells are turned into floats."""
@@ -91,7 +87,8 @@ def unwrap_config(config: dict[str, Any]) -> dict[str, Any]:
 
 def split_summary(summary: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(metrics, media) from a summary; `_`-prefixed W&B internals are left to `summary_internals`."""
-    metrics, media = {}, {}
+    metrics: dict[str, Any] = {}
+    media: dict[str, Any] = {}
     for key, value in flatten({k: v for k, v in summary.items() if not str(k).startswith("_")}).items():
         (media if is_media(value) else metrics)[key] = cell(value)
     return metrics, media
@@ -109,10 +106,10 @@ def summary_internals(summary: dict[str, Any]) -> dict[str, Any]:
 def history_from_records(records: list[dict[str, Any]], run_key: str) -> pd.DataFrame:
     """Per-step dicts (`_step` + metrics, as `run.history()` rows) to the long history of one run."""
     if not records:
-        return empty_history()
+        return empty_raw_history()
     frame = pd.DataFrame.from_records(records)
     frame.columns = [str(c) for c in frame.columns]
-    axis = choose_step_axis(list(frame.columns))
+    axis = pick_step_axis(list(frame.columns))
     steps = frame[axis] if axis else pd.Series(np.arange(len(frame), dtype="float64"))
     metrics = metric_candidates(list(frame.columns), axis)
     cells = frame[metrics].astype(object)
@@ -264,7 +261,7 @@ def read_api_json(path: Path, options: LoadOptions) -> RawSweep:
     history_table = pd.concat(histories, ignore_index=True) if histories else None
     return RawSweep(
         runs=runs,
-        format="wandb-api-json",
+        format="wandb-api",
         source=str(path),
         history=history_table,
         id_column="id" if all_ids else None,

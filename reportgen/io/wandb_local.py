@@ -183,7 +183,7 @@ def read_local_dir(path: Path, options: LoadOptions) -> RawSweep:
     history = pd.concat(histories, ignore_index=True) if histories else None
     return RawSweep(
         runs=builder.frame(),
-        format="wandb-local-dir",
+        format="wandb-dir",
         source=str(path),
         history=history,
         id_column="id",

@@ -54,12 +54,17 @@ def render_inspect(s: InspectSummary) -> str:
             extra.append(f"{m.missing_or_nan_runs} missing/NaN")
         if m.inf_runs:
             extra.append(f"{m.inf_runs} inf")
-        lines.append(f"  {m.name:<24} {fmt_number(m.low)} .. {fmt_number(m.high):<12} {goal}"
-                     + (f"  [{', '.join(extra)}]" if extra else ""))
+        lines.append(
+            f"  {m.name:<24} {fmt_number(m.low)} .. {fmt_number(m.high):<12} {goal}"
+            + (f"  [{', '.join(extra)}]" if extra else "")
+        )
     lines.append("")
     obj = s.objective
-    lines.append(f"objective: {obj.metric} ({obj.direction}, {obj.source})" if obj else "objective: none found "
-                 "(use --objective METRIC:min|max)")
+    lines.append(
+        f"objective: {obj.metric} ({obj.direction}, {obj.source})"
+        if obj
+        else "objective: none found (use --objective METRIC:min|max)"
+    )
     if s.pairs:
         lines.append("train/val pairs: " + ", ".join(f"{p.train} ~ {p.val}" for p in s.pairs))
     if s.num_classes is not None:
@@ -68,8 +73,10 @@ def render_inspect(s: InspectSummary) -> str:
         lines.append(f"early termination: {s.early_termination}")
     h = s.history
     if h.rows:
-        lines.append(f"history: {h.rows} rows, {h.runs} runs, {len(h.metrics)} metrics, "
-                     f"{h.step_axis or 'step'} {fmt_number(h.first_step)} .. {fmt_number(h.last_step)}")
+        lines.append(
+            f"history: {h.rows} rows, {h.runs} runs, {len(h.metrics)} metrics, "
+            f"{h.step_axis or 'step'} {fmt_number(h.first_step)} .. {fmt_number(h.last_step)}"
+        )
     else:
         lines.append("history: none")
     if s.ignored_columns:

@@ -70,8 +70,16 @@ def test_base_sweep_histories_agree_across_layouts(history: str) -> None:
 def test_base_sweep_runs_in_every_table_format(name: str) -> None:
     sweep = load_sweep(GENERIC / name)
     assert len(sweep.runs) == 12
-    assert sweep.state_counts == {"finished": 8, "crashed": 2, "failed": 1, "killed": 1, "running": 0,
-                                  "pruned": 0, "queued": 0, "unknown": 0}
+    assert sweep.state_counts == {
+        "finished": 8,
+        "crashed": 2,
+        "failed": 1,
+        "killed": 1,
+        "running": 0,
+        "pruned": 0,
+        "queued": 0,
+        "unknown": 0,
+    }
     assert sweep.schema.param_names == ["lr", "batch_size", "weight_decay", "optimizer"]
     assert sweep.schema.param("optimizer").kind == "categorical"
     assert sweep.schema.metric_names == ["train_loss", "val_loss", "val_acc"]
@@ -108,8 +116,10 @@ def test_unknown_flag_columns_are_one_line_errors(tmp_path: Path) -> None:
 
 
 def test_flags_override_inference() -> None:
-    sweep = load_sweep(SEED / "runs.csv", LoadOptions(objective=("train_loss", "min"), metrics=("runtime_s",),
-                                                      params=("lr",)))
+    sweep = load_sweep(
+        SEED / "runs.csv",
+        LoadOptions(objective=("train_loss", "min"), metrics=("runtime_s",), params=("lr",)),
+    )
     assert sweep.schema.objective.metric == "train_loss" and sweep.schema.objective.source == "flag"
     assert sweep.schema.param("lr").source == "flag"
 
@@ -140,3 +150,15 @@ def test_same_export_same_sweep() -> None:
     pd.testing.assert_frame_equal(a.runs, b.runs)
     pd.testing.assert_frame_equal(a.history, b.history)
     assert a.schema == b.schema and a.source.sha256 == b.source.sha256
+
+
+def test_history_only_metrics_summarise_the_last_logged_value_nan_included(tmp_path: Path) -> None:
+    runs = pd.read_parquet(GENERIC / "runs.parquet")[["run_id", "state", "lr"]]
+    runs.to_csv(tmp_path / "runs.csv", index=False)
+    sweep = load_sweep(tmp_path / "runs.csv", LoadOptions(history=GENERIC / "history.parquet"))
+    specs = {m.name: m for m in sweep.schema.metrics}
+    assert specs["val_loss"].in_history and not specs["val_loss"].in_runs
+    summary = sweep.runs.set_index("run_id")
+    assert np.isnan(summary.loc["run-06", "val_loss"])  # crashed at epoch 6 logging NaN
+    assert summary.loc["run-09", "val_loss"] == pytest.approx(0.841624)  # stopped early at epoch 7
+    assert np.isnan(summary.loc["run-10", "val_loss"])  # no history at all

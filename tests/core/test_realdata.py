@@ -12,8 +12,9 @@ from reportgen.io.options import LoadOptions
 
 def test_lcdb_curves_by_composite_key(realdata: Path) -> None:
     path = realdata / "lcdb-learning-curves" / "database-accuracy.openmlid-380-1457-1509-41167.csv"
-    sweep = load_sweep(path, LoadOptions(run_key=("openmlid", "learner", "outer_seed", "inner_seed"),
-                                         step="size_train"))
+    sweep = load_sweep(
+        path, LoadOptions(run_key=("openmlid", "learner", "outer_seed", "inner_seed"), step="size_train")
+    )
     runs = sweep.runs
     assert len(runs) == 1457
     per_dataset = runs.groupby("openmlid").size()
@@ -56,3 +57,29 @@ def test_wandb_api_summary_with_history_folder(realdata: Path) -> None:
     run = sweep.runs.loc[(sweep.runs["name"] == "F2_context_512") & (sweep.runs["seed"] == 2026), "run_id"]
     val = sweep.history[(sweep.history["run_id"] == run.iloc[0]) & (sweep.history["metric"] == "val/loss")]
     assert 1.4 < val["value"].min() < 1.55 and 1.95 < val["value"].iloc[-1] < 2.1
+
+
+def test_wandb_ui_export_keeps_seeds_apart(realdata: Path) -> None:
+    sweep = load_sweep(realdata / "wandb-nanogpt-ablation" / "wandb_export.csv")
+    assert sweep.schema.format == "wandb-ui"
+    assert len(sweep.runs) == 64 and sweep.state_counts["finished"] == 64
+    assert sweep.runs["run_id"].is_unique and sweep.runs["name"].nunique() == 16
+    assert "F2_context_512-seed2026" in set(sweep.runs["run_id"])
+    assert any("made unique" in w for w in sweep.warnings)
+    assert {"val/loss", "train/loss", "lr"} <= set(sweep.schema.metric_names)
+    assert {"learning_rate", "pos_encoding", "batch_size"} <= set(sweep.schema.param_names)
+    assert sweep.runs["runtime_s"].notna().all()
+
+
+def test_wandb_chart_export_is_history_with_derived_runs(realdata: Path) -> None:
+    sweep = load_sweep(realdata / "wandb-chart-nanogpt-divergence" / "wandb_export.csv")
+    assert sweep.schema.format == "wandb-chart" and len(sweep.runs) == 8
+    assert sorted(sweep.runs["steps"].astype(int)) == [51, 57, 118, 128, 128, 150, 166, 386]
+    assert sweep.state_counts["unknown"] == 8
+    assert sweep.schema.objective.metric == "train/loss"
+    run = sweep.runs.loc[sweep.runs["run_id"].str.startswith("gpt2_last_char_token_to_char"), "run_id"].iloc[
+        0
+    ]
+    curve = sweep.history[sweep.history["run_id"] == run].set_index("step")["value"]
+    assert 14.2 < curve.loc[5:].max() < 14.4  # the mid-training spike of SOURCES.md
+    assert 12.1 < curve.iloc[-1] < 12.3

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from reportgen.errors import InputError
+from reportgen.io.history_folder import read_history_folder
 from reportgen.io.options import LoadOptions
 from reportgen.io.raytune import RAY_TUNE_DIR
 from reportgen.io.wandb import (
@@ -17,11 +18,11 @@ from reportgen.io.wandb import (
     WANDB_CHART_CSV,
     WANDB_LOCAL_DIR,
     WANDB_UI_CSV,
-    read_history_folder,
 )
+from tests.conftest import REALDATA
 
 ROOT = Path(__file__).resolve().parents[2]
-REAL = Path("/work/shared/realdata")
+REAL = REALDATA
 ABLATION = REAL / "wandb-nanogpt-ablation"
 CHART = REAL / "wandb-chart-nanogpt-divergence" / "wandb_export.csv"
 FIX = ROOT / "fixtures" / "wandb"
