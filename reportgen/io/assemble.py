@@ -16,6 +16,7 @@ from reportgen.io import infer
 from reportgen.io.history import join_keys
 from reportgen.io.options import LoadOptions
 from reportgen.io.raw import DeclaredParam, RawSweep
+from reportgen.io.run_history import keyed_history
 from reportgen.io.values import coerce_frame
 from reportgen.states import STATES, canonical_states
 from reportgen.sweep import (
@@ -424,34 +425,7 @@ def _history(
     if id_col is not None:
         lookup.update(zip(_id_strings(df[id_col]).astype(str), ids, strict=True))
     lookup.update(zip(ids, ids, strict=True))
-    keys = history["run_key"].astype("string")
-    mapped = keys.map(lookup)
-    unmatched = mapped.isna()
-    if unmatched.any():
-        missing = pd.unique(keys[unmatched].dropna())
-        warnings.append(
-            f"history rows of {len(missing)} run(s) match no run in the runs table "
-            f"(first: {missing[0]!r}); left out"
-        )
-    categories = list(ids)
-    out = pd.DataFrame(
-        {
-            "run_id": pd.Categorical(mapped[~unmatched].to_numpy(dtype=object), categories=categories),
-            "step": pd.to_numeric(history["step"][~unmatched], errors="coerce").to_numpy(dtype="float64"),
-            "metric": pd.Categorical(history["metric"][~unmatched].astype(str).to_numpy(dtype=object)),
-            "value": pd.to_numeric(history["value"][~unmatched], errors="coerce").to_numpy(dtype="float64"),
-        }
-    )
-    out = out[~np.isnan(out["step"].to_numpy())]
-    dup = out.duplicated(subset=["run_id", "metric", "step"], keep="last")
-    if dup.any():
-        warnings.append(f"{int(dup.sum())} history rows repeat a (run, metric, step); the last one is kept")
-        out = out[~dup]
-    out = out.sort_values(["run_id", "metric", "step"], kind="stable").reset_index(drop=True)
-    per_run = out.groupby("run_id", observed=False)["step"].agg(["nunique", "max"])
-    steps = per_run["nunique"].reindex(categories).to_numpy(dtype="float64")
-    steps[steps == 0] = np.nan
-    return out, steps, per_run["max"].reindex(categories).to_numpy(dtype="float64")
+    return keyed_history(history, lookup, ids, warnings)
 
 
 def _steps_from_columns(df: pd.DataFrame, warnings: list[str]) -> tuple[np.ndarray, np.ndarray]:

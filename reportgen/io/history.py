@@ -19,7 +19,7 @@ import pandas as pd
 
 from reportgen.errors import InputError
 from reportgen.io.infer import STEP_AXES, is_meta, pick_step_axis
-from reportgen.io.tables import decode_text, read_table, sniff_delimiter, table_kind
+from reportgen.io.tables import decode_text, read_csv_table, read_table, sniff_delimiter, table_kind
 
 RAW_HISTORY_COLUMNS = ["run_key", "step", "metric", "value"]
 LONG_METRIC_COLUMNS = ("metric", "key", "metric_name")
@@ -85,23 +85,34 @@ def long_from_cells(
     keep = logged.iloc[:, keep_cols].to_numpy(dtype=bool)
     names = np.asarray([str(c) for c in values.columns], dtype=object)
     n_rows, n_cols = len(values), len(names)
+    # keys and metric names as categorical codes: one Python object per distinct key, not per row
     if row_keys is not None:
-        keys = np.tile(row_keys.astype("str").to_numpy(dtype=object), n_cols)
-    elif isinstance(run_keys, str):
-        keys = np.full(n_rows * n_cols, run_keys, dtype=object)
+        row_codes, key_values = pd.factorize(row_keys)
+        key_codes = np.tile(row_codes, n_cols)
     else:
-        keys = np.repeat(np.asarray(run_keys, dtype=object)[keep_cols], n_rows)
+        per_column = (
+            [run_keys] * n_cols if isinstance(run_keys, str) else list(np.asarray(run_keys)[keep_cols])
+        )
+        column_codes, key_values = pd.factorize(pd.Series(per_column, dtype="object"))
+        key_codes = np.repeat(column_codes, n_rows)
+    metric_codes, metric_values = pd.factorize(pd.Series(names, dtype="object"))
     step_values = pd.to_numeric(steps, errors="coerce").to_numpy(dtype="float64")
     # column-major ravel: all rows of the first column, then the next, as np.repeat/np.tile lay them out
     flat_keep = keep.ravel(order="F") & np.tile(~np.isnan(step_values), n_cols)
     return pd.DataFrame(
         {
-            "run_key": keys[flat_keep],
+            "run_key": pd.Categorical.from_codes(key_codes[flat_keep], categories=_str_index(key_values)),
             "step": np.tile(step_values, n_cols)[flat_keep],
-            "metric": np.repeat(names, n_rows)[flat_keep],
+            "metric": pd.Categorical.from_codes(
+                np.repeat(metric_codes, n_rows)[flat_keep], categories=_str_index(metric_values)
+            ),
             "value": values.to_numpy(dtype="float64").ravel(order="F")[flat_keep],
         }
     )
+
+
+def _str_index(values: object) -> list[str]:
+    return [str(v) for v in values]  # type: ignore[attr-defined]
 
 
 def read_sparse_csv(path: Path, warnings: list[str]) -> tuple[list[str], pd.DataFrame]:
@@ -214,12 +225,10 @@ def read_history_file(
     kind = table_kind(path)
     logged = None
     if kind == "csv":
-        header, cells = read_sparse_csv(path, warnings)
-        if len(set(header)) != len(header):
-            raise InputError("a column name appears twice in the history header", path=path)
-        cells.columns = header
-        logged = cells.ne("")
-        df = cells
+        # only "" is missing: a column holding `nan` tokens stays text and long_from_cells keeps them as
+        # logged NaNs, while all-number columns parse at C speed
+        df = read_csv_table(path, warnings, na_values=[""])
+        logged = df.notna()
     elif kind == "parquet":
         df, logged = _parquet_with_mask(path)
     else:
