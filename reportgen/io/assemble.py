@@ -252,7 +252,8 @@ def _run_ids(
 def _id_strings(col: pd.Series) -> pd.Series:
     if pd.api.types.is_float_dtype(col.dtype):
         arr = col.to_numpy(dtype="float64")
-        if np.all(np.isnan(arr) | (arr == np.round(arr))):
+        finite = arr[~np.isnan(arr)]
+        if np.all(finite == np.round(finite)) and np.all(np.abs(finite) < 2**53):
             return col.astype("Int64").astype("string")
     return col.astype("string")
 

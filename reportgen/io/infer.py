@@ -187,10 +187,10 @@ def _log_scaled(name: str, distinct: np.ndarray, declared: Distribution | None) 
         return declared.log
     if distinct.size < 2 or distinct.min() <= 0 or re.search(r"id$", name, re.IGNORECASE):
         return False
-    ratio = distinct.max() / distinct.min()
+    decades = np.log10(distinct.max()) - np.log10(distinct.min())  # a ratio would overflow near 1e-308
     # powers of two (batch sizes, widths) are searched on a log2 grid even over one decade
     powers_of_two = bool(np.all(np.log2(distinct) == np.round(np.log2(distinct))))
-    return bool(ratio >= 100 or (powers_of_two and distinct.size >= 3 and ratio >= 8))
+    return bool(decades >= 2 or (powers_of_two and distinct.size >= 3 and decades >= np.log10(8)))
 
 
 def metric_goal(name: str) -> Direction | None:

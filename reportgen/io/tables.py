@@ -140,7 +140,10 @@ def read_csv_table(
         raise InputError(f"malformed CSV: {exc}", path=path) from None
     except pd.errors.EmptyDataError:
         raise InputError("no header row; expected column names on the first line", path=path) from None
-    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=sep), [])
+    try:
+        header = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=sep), [])
+    except csv.Error as exc:
+        raise InputError(f"malformed CSV header ({exc})", path=path) from None
     _check_header(path, header)
     return df
 
@@ -157,13 +160,20 @@ def _check_header(path: Path, columns: Iterable[object]) -> None:
         seen.add(name)
 
 
+def json_error(path: Path, text: str, exc: json.JSONDecodeError) -> InputError:
+    """A JSON syntax error as a one-line InputError; an error at the very end (or an unterminated string,
+    which swallows the rest of the file) means the file was cut off."""
+    cut = exc.pos >= len(text.rstrip()) - 2 or exc.msg.startswith("Unterminated")
+    what = "truncated JSON" if cut else f"invalid JSON ({exc.msg})"
+    return InputError(f"{what} at line {exc.lineno} column {exc.colno}", path=path)
+
+
 def parse_json_text(path: Path, text: str) -> Any:
     """JSON text to Python, accepting NaN/Infinity tokens; a syntax error names its line and column."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        what = "truncated JSON" if exc.pos >= len(text.rstrip()) else f"invalid JSON ({exc.msg})"
-        raise InputError(f"{what} at line {exc.lineno} column {exc.colno}", path=path) from None
+        raise json_error(path, text, exc) from None
 
 
 def read_json_records(path: Path, warnings: list[str]) -> list[Any]:

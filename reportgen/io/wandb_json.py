@@ -25,7 +25,7 @@ from reportgen.io.history import empty_raw_history, long_from_cells, metric_cand
 from reportgen.io.infer import pick_step_axis
 from reportgen.io.options import LoadOptions
 from reportgen.io.raw import RawSweep
-from reportgen.io.tables import decode_text, head_bytes
+from reportgen.io.tables import decode_text, head_bytes, json_error
 
 NAN_TOKEN = "\x00NaN"
 """What the bare JSON `NaN` token parses to, until cells are turned into floats."""
@@ -176,10 +176,7 @@ def _read_runs(path: Path, warnings: list[str]) -> list[Any]:
         parsed = loads(text)
     except json.JSONDecodeError as whole:
         if not text.lstrip().startswith("{"):
-            # an unterminated string swallows the rest of the file, so it reads as a cut-off file too
-            cut = whole.pos >= len(text.rstrip()) or whole.msg.startswith("Unterminated")
-            what = "truncated JSON" if cut else f"invalid JSON ({whole.msg})"
-            raise InputError(f"{what} at line {whole.lineno} column {whole.colno}", path=path) from None
+            raise json_error(path, text, whole) from None
         parsed = []
         for lineno, line in enumerate(text.splitlines(), start=1):
             if line.strip():
