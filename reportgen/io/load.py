@@ -54,10 +54,34 @@ def pick_loader(path: Path, input_format: str | None) -> LoaderSpec:
     )
 
 
-def load_sweep(path: str | Path, options: LoadOptions | None = None) -> Sweep:
-    """Read an export into a Sweep. Raises InputError (one line, naming the file) on bad input."""
+def storage_url_path(export: str | Path) -> Path | None:
+    """The file behind an Optuna-style `sqlite:///path` storage URL, None for a plain path.
+
+    Server URLs (postgresql://, mysql://) are refused: reportgen reads a storage from a private copy so
+    that the user's storage is never written, which a database server does not allow.
+    """
+    text = str(export)
+    if "://" not in text:
+        return None
+    scheme, _, rest = text.partition("://")
+    if scheme != "sqlite":
+        raise UsageError(
+            f"storage URL {text!r}: only sqlite:/// URLs are read; export the study to SQLite first "
+            "(optuna.copy_study(..., to_storage='sqlite:///study.db')) or pass a trials_dataframe() CSV"
+        )
+    return Path(rest[1:] if rest.startswith("/") else rest)
+
+
+def load_sweep(export: str | Path, options: LoadOptions | None = None) -> Sweep:
+    """Read an export (a path, or a `sqlite:///` storage URL) into a Sweep.
+
+    Raises InputError (one line, naming the file) on bad input.
+    """
     options = options or LoadOptions()
-    path = Path(path)
+    url_path = storage_url_path(export)
+    if url_path is not None and options.input_format is None:
+        options = options.model_copy(update={"input_format": "optuna"})
+    path = url_path or Path(export)
     spec = pick_loader(path, options.input_format)
     raw = spec.read(path, options)
     warnings = list(raw.warnings)

@@ -35,7 +35,7 @@ def render_inspect(s: InspectSummary) -> str:
             rng = "{" + ", ".join(p.levels or []) + ("" if p.n_unique <= 8 else ", ...") + "}"
         else:
             rng = f"{fmt_number(p.low)} .. {fmt_number(p.high)}"
-        tags = [p.kind, f"{p.n_unique} values"]
+        tags = [p.kind, f"{p.n_unique} value" + ("" if p.n_unique == 1 else "s")]
         if p.log_scale:
             tags.append("log-scale")
         if p.constant:
@@ -54,10 +54,8 @@ def render_inspect(s: InspectSummary) -> str:
             extra.append(f"{m.missing_or_nan_runs} missing/NaN")
         if m.inf_runs:
             extra.append(f"{m.inf_runs} inf")
-        lines.append(
-            f"  {m.name:<24} {fmt_number(m.low)} .. {fmt_number(m.high):<12} {goal}"
-            + (f"  [{', '.join(extra)}]" if extra else "")
-        )
+        rng = f"{fmt_number(m.low)} .. {fmt_number(m.high)}"
+        lines.append(f"  {m.name:<24} {rng:<28} {goal}" + (f"  [{', '.join(extra)}]" if extra else ""))
     lines.append("")
     obj = s.objective
     lines.append(

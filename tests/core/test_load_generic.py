@@ -162,3 +162,18 @@ def test_history_only_metrics_summarise_the_last_logged_value_nan_included(tmp_p
     assert np.isnan(summary.loc["run-06", "val_loss"])  # crashed at epoch 6 logging NaN
     assert summary.loc["run-09", "val_loss"] == pytest.approx(0.841624)  # stopped early at epoch 7
     assert np.isnan(summary.loc["run-10", "val_loss"])  # no history at all
+
+
+def test_optuna_sqlite_url_and_server_urls(tmp_path: Path) -> None:
+    study = FIXTURES / "optuna" / "study.sqlite3"
+    sweep = load_sweep(f"sqlite:///{study}", LoadOptions(study="lr-sweep"))
+    assert sweep.schema.format == "optuna" and len(sweep.runs) == 12
+    with pytest.raises(InputError, match="only sqlite:/// URLs are read"):
+        load_sweep("postgresql://user@localhost/optuna")
+
+
+def test_input_format_overrides_sniffing(realdata: Path) -> None:
+    export = realdata / "wandb-nanogpt-ablation" / "wandb_export.csv"
+    assert load_sweep(export).schema.format == "wandb-ui"
+    forced = load_sweep(export, LoadOptions(input_format="table"))
+    assert forced.schema.format == "table" and len(forced.runs) == 64
