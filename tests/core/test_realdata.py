@@ -83,3 +83,39 @@ def test_wandb_chart_export_is_history_with_derived_runs(realdata: Path) -> None
     curve = sweep.history[sweep.history["run_id"] == run].set_index("step")["value"]
     assert 14.2 < curve.loc[5:].max() < 14.4  # the mid-training spike of SOURCES.md
     assert 12.1 < curve.iloc[-1] < 12.3
+
+
+LCDB_KEY = ("openmlid", "learner", "outer_seed", "inner_seed")
+
+
+def test_lcdb_truncated_curves_and_train_valid_gaps(realdata: Path) -> None:
+    path = realdata / "lcdb-learning-curves" / "database-accuracy.openmlid-380-1457-1509-41167.csv"
+    sweep = load_sweep(path, LoadOptions(run_key=LCDB_KEY, step="size_train"))
+    runs = sweep.runs
+    # truncated curves end before their dataset's largest anchor: 145 of 392 on openmlid 1509
+    largest = runs.groupby("openmlid")["last_step"].transform("max")
+    truncated = runs[runs["last_step"] < largest]
+    assert (truncated["openmlid"] == 1509).sum() == 145 and (runs["openmlid"] == 1509).sum() == 392
+    # overfitting: on 1457 the final train/valid gap exceeds 0.2 in 400 of 475 curves
+    on_1457 = runs[runs["openmlid"] == 1457]
+    gap = on_1457["score_train"] - on_1457["score_valid"]
+    assert len(on_1457) == 475 and int((gap > 0.2).sum()) == 400
+
+
+def test_lcdb_logloss_is_clipped_near_34_5(realdata: Path) -> None:
+    path = realdata / "lcdb-learning-curves" / "database-logloss.openmlid-380-1457-1509-41167.csv"
+    sweep = load_sweep(path, LoadOptions(run_key=LCDB_KEY, step="size_train"))
+    assert len(sweep.runs) == 1457
+    values = sweep.history.loc[sweep.history["metric"] == "score_valid", "value"]
+    assert 34.5 < values.max() < 34.6  # -ln(1e-15) = 34.54, the clipping ceiling
+    assert not np.isnan(values).any()
+
+
+def test_fcnet_cosine_half_and_authors_summary(realdata: Path) -> None:
+    cosine = load_sweep(realdata / "hpolib-fcnet-slice" / "fcnet_slice_localization.lr_schedule-cosine.csv")
+    assert len(cosine.runs) == 31104 and cosine.schema.param("lr_schedule").constant
+    summary = load_sweep(realdata / "wandb-nanogpt-ablation" / "ablation_summary.csv")
+    assert len(summary.runs) == 16 and summary.runs["run_id"].is_unique
+    assert set(summary.runs["num_seeds"]) == {4}
+    f2 = summary.runs.set_index("run_id").loc["F2_context_512"]
+    assert 2.0 < f2["val/loss_mean"] < 2.05
