@@ -281,9 +281,13 @@ def _disambiguate(df: pd.DataFrame, ids: pd.Series, source: str, warnings: list[
 
 
 def _history_metric_names(history: pd.DataFrame | None) -> set[str]:
+    """History metrics that change within some run. A value logged constant at every step (a W&B
+    history echoing `seed` from the config) is config, and is left to the usual role inference."""
     if history is None or history.empty:
         return set()
-    return {str(m) for m in pd.unique(history["metric"])}
+    per_run = history.groupby(["metric", "run_key"], observed=True)["value"].nunique(dropna=False)
+    varying = per_run.groupby(level="metric", observed=True).max()
+    return {str(m) for m, n in varying.items() if n > 1}
 
 
 def _roles(
@@ -452,8 +456,10 @@ def _runtime(df: pd.DataFrame, col: str | None) -> np.ndarray:
     series = df[col]
     if pd.api.types.is_numeric_dtype(series.dtype):
         return series.to_numpy(dtype="float64")
-    delta = pd.to_timedelta(series.astype("string"), errors="coerce")
-    return delta.dt.total_seconds().to_numpy(dtype="float64")
+    # numbers are seconds even in a text column; only the rest is parsed as a duration ("0 days 00:01:02")
+    seconds = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64")
+    delta = pd.to_timedelta(series.astype("string"), errors="coerce").dt.total_seconds()
+    return np.where(np.isnan(seconds), delta.to_numpy(dtype="float64"), seconds)
 
 
 def _created(df: pd.DataFrame, col: str | None) -> pd.Series:
@@ -472,7 +478,8 @@ def _metric_specs(
 ) -> tuple[pd.DataFrame, list[MetricSpec]]:
     """Metric specs; history-only metrics get a summary column holding their last logged value."""
     hist_names = [str(m) for m in pd.unique(history["metric"])] if not history.empty else []
-    extra = [m for m in hist_names if m not in metric_names and m not in RUN_COLUMNS]
+    # a name already in the runs table (a param such as `seed` echoed into the log) keeps its column
+    extra = [m for m in hist_names if m not in metric_names and m not in runs.columns]
     if extra:
         # the last *logged* value, NaN included (groupby.last() would skip a diverged run's NaN);
         # history is sorted by run, metric, step

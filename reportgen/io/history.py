@@ -19,7 +19,14 @@ import pandas as pd
 
 from reportgen.errors import InputError
 from reportgen.io.infer import STEP_AXES, is_meta, pick_step_axis
-from reportgen.io.tables import decode_text, read_csv_table, read_table, sniff_delimiter, table_kind
+from reportgen.io.tables import (
+    parse_csv_text,
+    read_csv_table,
+    read_table,
+    read_text,
+    sniff_delimiter,
+    table_kind,
+)
 
 RAW_HISTORY_COLUMNS = ["run_key", "step", "metric", "value"]
 LONG_METRIC_COLUMNS = ("metric", "key", "metric_name")
@@ -29,14 +36,8 @@ NAN_TOKENS = ("nan", "+nan", "-nan")
 
 def empty_raw_history() -> pd.DataFrame:
     """A long history with no rows but the right columns and dtypes."""
-    return pd.DataFrame(
-        {
-            "run_key": pd.Series(dtype="str"),
-            "step": pd.Series(dtype="float64"),
-            "metric": pd.Series(dtype="str"),
-            "value": pd.Series(dtype="float64"),
-        }
-    )
+    dtypes = {"run_key": "str", "step": "float64", "metric": "str", "value": "float64"}
+    return pd.DataFrame({c: pd.Series(dtype=dtypes[c]) for c in RAW_HISTORY_COLUMNS})
 
 
 def metric_candidates(columns: Sequence[str], step_axis: str | None) -> list[str]:
@@ -57,6 +58,8 @@ def long_from_cells(
     run_keys: str | Sequence[str] | pd.Series,
     *,
     row_keys: pd.Series | None = None,
+    warnings: list[str] | None = None,
+    source: str = "history",
 ) -> pd.DataFrame:
     """Melt wide raw cells (one column per metric) into the long history, keeping only logged cells.
 
@@ -64,7 +67,8 @@ def long_from_cells(
     parse as numbers are checked for the NaN spellings. A column with a logged cell that is neither a
     number nor a NaN token (a media dict, a caption) is not a metric and is dropped whole. The run is
     `run_keys` (one key, or one per column, as a chart export holds many runs) unless `row_keys` gives
-    one per row (a wide table of many runs). Rows come out column by column in file order.
+    one per row (a wide table of many runs). Rows come out column by column in file order. Each dropped
+    column is reported in `warnings` (naming `source`) when a list is given.
     """
     values = cells.apply(pd.to_numeric, errors="coerce").astype("float64")
     # positional from here on: a chart export repeats a metric name once per run
@@ -78,6 +82,14 @@ def long_from_cells(
     else:
         tokens = nan_token.to_numpy(dtype=bool)
     textual = (unparsed & ~tokens).any(axis=0)
+    if warnings is not None:
+        for col in np.flatnonzero(textual):
+            row = int(np.flatnonzero(unparsed[:, col] & ~tokens[:, col])[0])
+            name, example = str(cells.columns[col]), str(cells.iat[row, col])[:40]
+            warnings.append(
+                f"{source}: column {name!r} holds text ({example!r}, data row {row + 1}); "
+                "not a metric, left out of the history"
+            )
     keep_cols = [i for i, bad in enumerate(textual) if not bad]
     if not keep_cols:
         return empty_raw_history()
@@ -120,21 +132,14 @@ def read_sparse_csv(path: Path, warnings: list[str]) -> tuple[list[str], pd.Data
 
     Columns are positional (0..n-1) because chart exports may repeat a header (runs sharing a name).
     """
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror or type(exc).__name__})", path=path) from None
-    if b"\x00" in data[:65536]:
-        raise InputError("binary content where a CSV history was expected", path=path)
-    text = decode_text(path, data, warnings)
+    text = read_text(path, warnings, "a CSV header row, then one row per step")
     sep = sniff_delimiter(text[:65536])
     try:
-        header = next(csv.reader(io.StringIO(text), delimiter=sep), None)
-        if not header:
-            raise InputError("empty file; expected a CSV header row", path=path)
-        cells = pd.read_csv(
-            io.StringIO(text),
-            sep=sep,
+        header = next(csv.reader(io.StringIO(text), delimiter=sep), [])
+        cells = parse_csv_text(
+            path,
+            text,
+            sep,
             header=None,
             skiprows=1,
             names=list(range(len(header))),
@@ -144,7 +149,7 @@ def read_sparse_csv(path: Path, warnings: list[str]) -> tuple[list[str], pd.Data
         )
     except pd.errors.EmptyDataError:
         cells = pd.DataFrame({i: pd.Series(dtype="str") for i in range(len(header))})
-    except (pd.errors.ParserError, csv.Error) as exc:
+    except csv.Error as exc:
         raise InputError(f"malformed CSV ({' '.join(str(exc).split())})", path=path) from None
     return [h.strip() for h in header], cells
 
@@ -156,6 +161,7 @@ def long_from_frame(
     key_columns: Sequence[str],
     step: str | None,
     logged: pd.DataFrame | None = None,
+    warnings: list[str] | None = None,
 ) -> tuple[pd.DataFrame, str]:
     """A history table (long or wide) as (long table, step axis name).
 
@@ -191,7 +197,9 @@ def long_from_frame(
         raise InputError("history has no metric columns besides the run id and step", path=path)
     cells = df[value_cols]
     mask = cells.notna() if logged is None else logged[value_cols]
-    long = long_from_cells(cells, df[step_col], mask, None, "", row_keys=run_key)
+    long = long_from_cells(
+        cells, df[step_col], mask, None, "", row_keys=run_key, warnings=warnings, source=path.name
+    )
     if long.empty:
         raise InputError("history has no numeric metric values", path=path)
     return long, step_col
@@ -242,7 +250,9 @@ def read_history_file(
                 path=path,
             )
         key_columns = [key]
-    return long_from_frame(df, path=path, key_columns=key_columns, step=step, logged=logged)
+    return long_from_frame(
+        df, path=path, key_columns=key_columns, step=step, logged=logged, warnings=warnings
+    )
 
 
 def _parquet_with_mask(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -119,9 +119,9 @@ def _read_history(
             )
         keys = raw.runs[key_col].astype(str).tolist()
         names = raw.runs[name_col].astype(str).tolist() if name_col and name_col != key_col else None
-        history, folder_warnings = read_history_folder(path, keys, names)
+        history, axis, folder_warnings = read_history_folder(path, keys, names, options.step)
         warnings.extend(folder_warnings)
-        return history, options.step or "_step"
+        return history, axis
     preferred = list(options.run_key) if options.run_key else None
     candidates = ((raw.id_column,) if raw.id_column else ()) + ID_CANDIDATES
     history, axis = read_history_file(path, preferred, candidates, options.step, warnings)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import warnings as warnings_module
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -84,20 +85,23 @@ def decode_text(path: Path, data: bytes, warnings: list[str]) -> str:
     raise InputError("cannot decode the file as text", path=path)  # pragma: no cover - latin-1 decodes all
 
 
-def _check_not_binary(path: Path, data: bytes) -> None:
-    if b"\x00" in data[:_SNIFF_BYTES]:
-        raise InputError("binary content where a CSV/JSON table was expected", path=path)
-
-
-def _read_bytes(path: Path) -> bytes:
+def read_text(path: Path, warnings: list[str], expected: str) -> str:
+    """A text file's decoded content; a folder, a missing, binary or empty file is a one-line error
+    saying what was `expected` (e.g. "a header row and one row per run")."""
     if path.is_dir():
-        raise InputError("is a folder; expected a table file (CSV, JSON, JSONL or Parquet)", path=path)
+        raise InputError("is a folder; expected a file", path=path)
     try:
-        return path.read_bytes()
+        data = path.read_bytes()
     except FileNotFoundError:
         raise InputError("no such file", path=path) from None
     except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", path=path) from None
+        raise InputError(f"cannot read: {exc.strerror or type(exc).__name__}", path=path) from None
+    if b"\x00" in data[:_SNIFF_BYTES]:
+        raise InputError(f"binary content; expected {expected}", path=path)
+    text = decode_text(path, data, warnings)
+    if not text.strip():
+        raise InputError(f"empty file; expected {expected}", path=path)
+    return text
 
 
 def sniff_delimiter(sample: str) -> str:
@@ -121,23 +125,18 @@ def read_csv_table(
 
     `na_values` replaces the missing-value spellings (history reading passes [""] to keep `nan` tokens).
     """
-    data = _read_bytes(path)
-    _check_not_binary(path, data)
-    text = decode_text(path, data, warnings)
-    if not text.strip():
-        raise InputError("empty file; expected a header row and one row per run", path=path)
+    text = read_text(path, warnings, "a header row and one row per run")
     sep = sniff_delimiter(text[:_SNIFF_BYTES])
     try:
-        df = pd.read_csv(
-            io.StringIO(text),
-            sep=sep,
+        df = parse_csv_text(
+            path,
+            text,
+            sep,
             keep_default_na=False,
             na_values=NA_TOKENS if na_values is None else na_values,
             skipinitialspace=True,
             **kwargs,
         )
-    except pd.errors.ParserError as exc:
-        raise InputError(f"malformed CSV: {exc}", path=path) from None
     except pd.errors.EmptyDataError:
         raise InputError("no header row; expected column names on the first line", path=path) from None
     try:
@@ -146,6 +145,34 @@ def read_csv_table(
         raise InputError(f"malformed CSV header ({exc})", path=path) from None
     _check_header(path, header)
     return df
+
+
+def parse_csv_text(path: Path, text: str, sep: str, **kwargs: Any) -> pd.DataFrame:
+    """`pd.read_csv` over decoded text, strict about row widths; errors are one-line InputErrors.
+
+    `index_col=False`: a first row with one cell too many must not silently become the index (shifting
+    every column); pandas then warns instead, which is an error here. EmptyDataError passes through.
+    """
+    try:
+        with warnings_module.catch_warnings():
+            warnings_module.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(io.StringIO(text), sep=sep, index_col=False, **kwargs)
+    except pd.errors.ParserWarning:
+        raise too_many_cells(path, text, sep) from None
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise InputError(f"malformed CSV: {' '.join(str(exc).split())}", path=path) from None
+
+
+def too_many_cells(path: Path, text: str, sep: str) -> InputError:
+    """The error for a data row holding more cells than the header names (found on the error path only)."""
+    rows = csv.reader(io.StringIO(text), delimiter=sep)
+    width = len(next(rows, []))
+    for number, row in enumerate(rows, start=2):
+        if len(row) > width:
+            return InputError(
+                f"has {len(row)} cells but the header names {width} columns", path=path, row=number
+            )
+    return InputError(f"a row has more cells than the header's {width} columns", path=path)
 
 
 def _check_header(path: Path, columns: Iterable[object]) -> None:
@@ -178,11 +205,7 @@ def parse_json_text(path: Path, text: str) -> Any:
 
 def read_json_records(path: Path, warnings: list[str]) -> list[Any]:
     """The records of a JSON array file or a JSONL file, as parsed Python objects."""
-    data = _read_bytes(path)
-    _check_not_binary(path, data)
-    text = decode_text(path, data, warnings)
-    if not text.strip():
-        raise InputError("empty file; expected a JSON array of runs or one JSON object per line", path=path)
+    text = read_text(path, warnings, "a JSON array of runs or one JSON object per line")
     stripped = text.lstrip()
     if stripped.startswith("["):
         parsed = parse_json_text(path, text)

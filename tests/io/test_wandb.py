@@ -76,7 +76,7 @@ def test_real_chart_export_runs_and_steps() -> None:
 @needs_real
 def test_real_history_folder_matches_every_run_by_id() -> None:
     summary = pd.read_csv(ABLATION / "wandb_summary.csv")
-    history, warnings = read_history_folder(
+    history, _axis, warnings = read_history_folder(
         ABLATION / "history_data", summary["run_id"].tolist(), summary["run_name"].tolist()
     )
     assert len(list((ABLATION / "history_data").glob("*.csv"))) == 64
@@ -96,7 +96,7 @@ def test_history_folder_name_fallback_nan_tokens_and_unmatched(tmp_path: Path) -
     (tmp_path / "alpha_history.csv").write_text("_step,loss,acc\n0,1.0,\n1,,0.5\n2,NaN,\n")
     (tmp_path / "beta_history.csv").write_text("_step,loss\n0,2.0\n")
     (tmp_path / "stray.csv").write_text("_step,loss\n0,3.0\n")
-    history, warnings = read_history_folder(tmp_path, ["id1", "id2", "id3"], ["alpha", "beta", "beta"])
+    history, _axis, warnings = read_history_folder(tmp_path, ["id1", "id2", "id3"], ["alpha", "beta", "beta"])
     # alpha is unique -> matched by name; beta is shared by two runs -> not guessed
     assert set(history["run_key"]) == {"id1"}
     loss = history[history["metric"] == "loss"].set_index("step")["value"]
