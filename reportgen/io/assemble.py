@@ -13,11 +13,13 @@ import pandas as pd
 
 from reportgen.errors import InputError
 from reportgen.io import infer
-from reportgen.io.history import join_keys
 from reportgen.io.options import LoadOptions
 from reportgen.io.raw import DeclaredParam, RawSweep
+from reportgen.io.roles import require_columns, role_source, split_columns, varying_history_metrics
 from reportgen.io.run_history import keyed_history
+from reportgen.io.run_ids import id_strings, run_ids
 from reportgen.io.values import coerce_frame
+from reportgen.io.wide_table import is_wide_history, runs_from_wide
 from reportgen.states import STATES, canonical_states
 from reportgen.sweep import (
     RUN_COLUMNS,
@@ -44,9 +46,6 @@ RUNTIME_CANDIDATES = (
 )
 CREATED_CANDIDATES = ("created", "Created", "created_at", "datetime_start", "start_time", "date")
 NAME_CANDIDATES = ("name", "Name", "run_name", "display_name", "tags.mlflow.runName")
-SEED_CANDIDATES = ("seed", "random_seed", "random_state", "outer_seed")
-# W&B summary bookkeeping: after these, an API dump's columns are summary values
-_WANDB_SUMMARY_MARKERS = ("_runtime", "_step", "_timestamp")
 
 
 def assemble(
@@ -60,7 +59,7 @@ def assemble(
     long_history = raw.history if history is None else history
     key_cols = list(options.run_key) if options.run_key else None
     if key_cols:
-        _require_columns(df, key_cols, source.path, "--run-key")
+        require_columns(df, key_cols, source.path, "--run-key")
     # A table whose run key repeats with a step column is a history in wide form (learning-curve tables)
     step_col = infer.pick_step_axis(df.columns, options.step)
     id_col = None if key_cols else infer.pick_id_column(df, raw.id_column, raw.name_column)
@@ -69,25 +68,23 @@ def assemble(
         long_history is None
         and step_col is not None
         and keys_for_rows
-        and _is_wide_history(df, keys_for_rows, step_col, explicit=bool(key_cols or options.step))
+        and is_wide_history(df, keys_for_rows, step_col, explicit=bool(key_cols or options.step))
     ):
-        df, long_history = _runs_from_wide(df, keys_for_rows, step_col, source.path)
+        df, long_history = runs_from_wide(df, keys_for_rows, step_col)
         raw_step_axis: str | None = step_col
     else:
         raw_step_axis = raw.step_axis
         if options.step and long_history is None and step_col is None:
             raise InputError(f"--step {options.step!r} is not a column of the table", path=source.path)
 
-    run_id, id_source = _run_ids(df, key_cols, id_col, raw.name_column, warnings)
+    run_id, id_source = run_ids(df, key_cols, id_col, raw.name_column, warnings)
     name_col = raw.name_column or next((c for c in NAME_CANDIDATES if c in df.columns and c != id_col), None)
     if name_col is not None:
         names = df[name_col].astype("string").fillna(run_id)
     elif id_col is not None:  # the export's own ids, before any disambiguation
-        names = _id_strings(df[id_col]).fillna(run_id)
+        names = id_strings(df[id_col]).fillna(run_id)
     else:
         names = run_id
-    if raw.name_column is not None and id_col is None and not key_cols:
-        id_source = f"{raw.name_column} (display names)" if id_source == raw.name_column else id_source
 
     state_col = raw.state_column or next((c for c in STATE_CANDIDATES if c in df.columns), None)
     if state_col is not None:
@@ -106,14 +103,14 @@ def assemble(
     step_count_col = "_step" if "_step" in df.columns else None
     used = {c for c in (id_col, name_col, state_col, runtime_col, created_col, step_count_col) if c}
     used.update(key_cols or [])
-    hist_metrics = _history_metric_names(long_history)
-    params, metrics, ignored = _roles(df, raw, options, used, hist_metrics, source.path, warnings)
+    hist_metrics = varying_history_metrics(long_history)
+    params, metrics, ignored = split_columns(df, raw, options, used, hist_metrics, source.path, warnings)
     # the columns of a composite run key (openmlid, learner, seed) are what the runs differ by
     params = [c for c in (key_cols or []) if c not in params] + params
 
     declared = {d.name: _distribution(d) for d in raw.declared_params}
     param_specs = [
-        infer.param_spec(df[p], p, _role_source(p, options.params, raw.param_columns), declared.get(p))
+        infer.param_spec(df[p], p, role_source(p, options.params, raw.param_columns), declared.get(p))
         for p in params
     ]
     history_long, steps, last_step = _history(long_history, df, run_id, id_col, name_col, key_cols, warnings)
@@ -160,234 +157,6 @@ def assemble(
     return Sweep(runs=runs, history=history_long, schema=schema, source=source, warnings=warnings)
 
 
-def _require_columns(df: pd.DataFrame, cols: Sequence[str], path: str, flag: str) -> None:
-    for col in cols:
-        if col not in df.columns:
-            raise InputError(
-                f"{flag} names {col!r}, which is not a column; columns are "
-                f"{', '.join(map(str, list(df.columns)[:12]))}",
-                path=path,
-            )
-
-
-def _is_wide_history(df: pd.DataFrame, key_cols: Sequence[str], step_col: str, explicit: bool) -> bool:
-    """One row per run *and step*: the key repeats, and (key, step) pairs are unique with steps varying
-    within runs. A runs table with a constant `iter` summary column and shared display names is not."""
-    keys = list(key_cols)
-    if not df.duplicated(subset=keys).any():
-        return False
-    if explicit:
-        return True
-    return not df.duplicated(subset=[*keys, step_col]).any()
-
-
-def _runs_from_wide(
-    df: pd.DataFrame, key_cols: Sequence[str], step_col: str, path: str
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split a learning-curve table (one row per run and step) into runs and a long history.
-
-    Columns constant within every run become run columns (config); the rest are per-step metrics.
-    """
-    grouped = df.groupby(list(key_cols), sort=False, dropna=False)
-    others = [c for c in df.columns if c not in key_cols and c != step_col]
-    varying = grouped[others].nunique(dropna=False).gt(1).any() if others else pd.Series(dtype=bool)
-    constant = [c for c in others if not bool(varying.get(c, False))]
-    metric_cols = [c for c in others if c not in constant and pd.api.types.is_numeric_dtype(df[c].dtype)]
-    runs = (
-        grouped[list(constant)].first().reset_index()
-        if constant
-        else grouped.size().reset_index()[list(key_cols)]
-    )
-    key = join_keys(df, key_cols)
-    n = len(df)
-    history = pd.DataFrame(
-        {
-            "run_key": np.tile(key.to_numpy(dtype=object), len(metric_cols)),
-            "step": np.tile(
-                pd.to_numeric(df[step_col], errors="coerce").to_numpy(dtype="float64"), len(metric_cols)
-            ),
-            "metric": pd.Categorical.from_codes(
-                np.repeat(np.arange(len(metric_cols)), n), categories=metric_cols
-            ),
-            "value": np.concatenate([df[c].to_numpy(dtype="float64") for c in metric_cols])
-            if metric_cols
-            else np.array([], dtype="float64"),
-        }
-    )
-    return runs, history
-
-
-def _run_ids(
-    df: pd.DataFrame,
-    key_cols: list[str] | None,
-    id_col: str | None,
-    name_col: str | None,
-    warnings: list[str],
-) -> tuple[pd.Series, str]:
-    """Unique string run ids, and a note of where they came from."""
-    if key_cols:
-        ids, source = join_keys(df, key_cols), "/".join(key_cols)
-    elif id_col is not None:
-        ids, source = _id_strings(df[id_col]), id_col
-    elif name_col is not None and name_col in df.columns:
-        ids, source = df[name_col].astype("string"), name_col
-    else:
-        warnings.append(
-            "no run id column (run_id, id, trial_id, number, Name, ...); runs are numbered "
-            "by row (row-1, row-2, ...)"
-        )
-        return pd.Series([f"row-{i + 1}" for i in range(len(df))], dtype="string"), "row number"
-    missing = ids.isna() | (ids.str.strip() == "")
-    if missing.any():
-        first = int(np.flatnonzero(missing.to_numpy())[0])
-        warnings.append(
-            f"{int(missing.sum())} run(s) have no id in {source!r} (first: row {first + 2}); named row-N"
-        )
-        ids = ids.mask(missing, pd.Series([f"row-{i + 1}" for i in range(len(df))], dtype="string"))
-    if ids.duplicated().any():
-        ids = _disambiguate(df, ids, source, warnings)
-    return ids, source
-
-
-def _id_strings(col: pd.Series) -> pd.Series:
-    if pd.api.types.is_float_dtype(col.dtype):
-        arr = col.to_numpy(dtype="float64")
-        finite = arr[~np.isnan(arr)]
-        if np.all(finite == np.round(finite)) and np.all(np.abs(finite) < 2**53):
-            return col.astype("Int64").astype("string")
-    return col.astype("string")
-
-
-def _disambiguate(df: pd.DataFrame, ids: pd.Series, source: str, warnings: list[str]) -> pd.Series:
-    """Repeated ids (W&B display names shared by seeds) made unique: NAME-seedS when a seed column tells
-    them apart, else NAME#k in file order. The original stays in the `name` column."""
-    dup = ids.duplicated(keep=False)
-    seed_col = next((c for c in SEED_CANDIDATES if c in df.columns), None)
-    if seed_col is not None:
-        candidate = ids.where(~dup, ids + "-seed" + _id_strings(df[seed_col]).fillna("?"))
-        if not candidate.duplicated().any():
-            warnings.append(
-                f"{int(dup.sum())} runs share {ids[dup].nunique()} ids in {source!r}; "
-                f"made unique as <{source}>-seed<{seed_col}>"
-            )
-            return candidate
-    order = ids.groupby(ids).cumcount() + 1
-    candidate = ids.where(~dup, ids + "#" + order.astype("string"))
-    warnings.append(
-        f"{int(dup.sum())} runs share {ids[dup].nunique()} ids in {source!r}; made unique as "
-        f"<{source}>#k in file order"
-    )
-    return candidate
-
-
-def _history_metric_names(history: pd.DataFrame | None) -> set[str]:
-    """History metrics that change within some run. A value logged constant at every step (a W&B
-    history echoing `seed` from the config) is config, and is left to the usual role inference."""
-    if history is None or history.empty:
-        return set()
-    per_run = history.groupby(["metric", "run_key"], observed=True)["value"].nunique(dropna=False)
-    varying = per_run.groupby(level="metric", observed=True).max()
-    return {str(m) for m, n in varying.items() if n > 1}
-
-
-def _roles(
-    df: pd.DataFrame,
-    raw: RawSweep,
-    options: LoadOptions,
-    used: set[str],
-    hist_metrics: set[str],
-    path: str,
-    warnings: list[str],
-) -> tuple[list[str], list[str], list[str]]:
-    """(params, metrics, ignored) among the columns that are not id/name/state/runtime/created."""
-    cols = [c for c in df.columns if c not in used]
-    if options.params:
-        _require_columns(df, options.params, path, "--params")
-    if options.metrics:
-        _require_columns(df, options.metrics, path, "--metrics")
-    flag_params = set(options.params or ())
-    flag_metrics = set(options.metrics or ())
-    fmt_params = set(raw.param_columns or ())
-    fmt_metrics = set(raw.metric_columns or ())
-    ignore = set(raw.ignore_columns)
-    summary_block = _wandb_summary_block(cols)
-    params: list[str] = []
-    metrics: list[str] = []
-    ignored: list[str] = []
-    undecided: list[str] = []
-    for col in cols:
-        series = df[col]
-        if col in flag_params:
-            params.append(col)
-        elif col in flag_metrics:
-            metrics.append(col)
-        elif col in ignore or infer.is_meta(col) or _structured(series):
-            ignored.append(col)
-        elif col in fmt_params:
-            params.append(col)
-        elif col in fmt_metrics or col in hist_metrics or col in summary_block:
-            metrics.append(col)
-        elif _identifier(series, col):
-            ignored.append(col)
-        else:
-            undecided.append(col)
-    guessed_params, guessed_metrics = infer.split_roles(df, undecided)
-    params += guessed_params
-    metrics += guessed_metrics
-    text_metrics = [
-        m
-        for m in metrics
-        if not pd.api.types.is_numeric_dtype(df[m].dtype) or pd.api.types.is_bool_dtype(df[m].dtype)
-    ]
-    for col in text_metrics:
-        if col in flag_metrics:
-            raise InputError("--metrics names a column that is not numeric", path=path, column=col)
-        if df[col].notna().any():
-            warnings.append(f"column {col!r} looks like a metric but holds text; ignored")
-        ignored.append(col)
-    metrics = [m for m in metrics if m not in text_metrics]
-    order = {c: i for i, c in enumerate(df.columns)}
-    return (
-        sorted(params, key=order.__getitem__),
-        sorted(metrics, key=order.__getitem__),
-        sorted(ignored, key=order.__getitem__),
-    )
-
-
-def _wandb_summary_block(cols: Sequence[str]) -> set[str]:
-    """In a flattened W&B API dump, every column from the first summary bookkeeping key on is summary."""
-    idx = next((i for i, c in enumerate(cols) if c in _WANDB_SUMMARY_MARKERS), None)
-    return set(cols[idx:]) if idx is not None else set()
-
-
-def _structured(series: pd.Series) -> bool:
-    """Nested values (dicts, lists, or their text forms like W&B media entries) are not params."""
-    present = series.dropna()
-    if present.empty or pd.api.types.is_numeric_dtype(series.dtype):
-        return False
-    first = present.iloc[0]
-    if isinstance(first, (dict, list)):
-        return True
-    text = present.astype(str).str.lstrip()
-    return bool(text.str.startswith(("{", "[")).mean() > 0.5)
-
-
-def _identifier(series: pd.Series, name: str) -> bool:
-    """A per-run unique text key (hash, uuid, config key) describes the run, not the experiment."""
-    lowered = name.lower()
-    if not (lowered.endswith(("_id", "_key", "uuid", "hash")) or lowered in ("key", "uuid", "hash")):
-        return False
-    return bool(series.is_unique and len(series) > 1)
-
-
-def _role_source(name: str, flagged: Sequence[str] | None, fmt: Sequence[str] | None) -> Source:
-    if flagged and name in flagged:
-        return "flag"
-    if fmt and name in fmt:
-        return "format"
-    return "inferred"
-
-
 def _distribution(d: DeclaredParam) -> Distribution:
     return Distribution(
         kind=d.distribution,
@@ -428,7 +197,7 @@ def _history(
         unique_names = ~names.duplicated(keep=False)
         lookup.update(zip(names[unique_names].astype(str), ids[unique_names.to_numpy()], strict=True))
     if id_col is not None:
-        lookup.update(zip(_id_strings(df[id_col]).astype(str), ids, strict=True))
+        lookup.update(zip(id_strings(df[id_col]).astype(str), ids, strict=True))
     lookup.update(zip(ids, ids, strict=True))
     return keyed_history(history, lookup, ids, warnings)
 
