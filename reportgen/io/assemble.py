@@ -133,7 +133,7 @@ def assemble(
     payload = _renamed(df, params + metrics, warnings)
     runs = pd.concat([runs, payload], axis=1)
     metric_names = list(payload.columns[len(params) :])
-    runs, metric_specs = _metric_specs(runs, metric_names, history_long)
+    runs, history_long, metric_specs = _metric_specs(runs, metric_names, history_long, warnings)
 
     objective = infer.infer_objective(
         [m.name for m in metric_specs], *_stated_objective(options, raw, metric_specs, source.path)
@@ -243,9 +243,16 @@ def _created(df: pd.DataFrame, col: str | None) -> pd.Series:
 
 
 def _metric_specs(
-    runs: pd.DataFrame, metric_names: list[str], history: pd.DataFrame
-) -> tuple[pd.DataFrame, list[MetricSpec]]:
-    """Metric specs; history-only metrics get a summary column holding their last logged value."""
+    runs: pd.DataFrame, metric_names: list[str], history: pd.DataFrame, warnings: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame, list[MetricSpec]]:
+    """(runs, history, metric specs); history-only metrics get a summary column holding their last logged
+    value, and history metrics named like a reserved runs column are renamed as `_renamed` does."""
+    if not history.empty:
+        clashes = {m: f"{m}_" for m in history["metric"].cat.categories if m in RUN_COLUMNS}
+        for old, new in clashes.items():
+            warnings.append(f"history metric {old!r} clashes with reportgen's own {old!r}; renamed {new!r}")
+        if clashes:
+            history = history.assign(metric=history["metric"].cat.rename_categories(clashes))
     hist_names = [str(m) for m in pd.unique(history["metric"])] if not history.empty else []
     # a name already in the runs table (a param such as `seed` echoed into the log) keeps its column
     extra = [m for m in hist_names if m not in metric_names and m not in runs.columns]
@@ -261,7 +268,7 @@ def _metric_specs(
         MetricSpec(name=m, goal=infer.metric_goal(m), in_runs=m in metric_names, in_history=m in hist_set)
         for m in metric_names + extra
     ]
-    return runs, specs
+    return runs, history, specs
 
 
 def _stated_objective(

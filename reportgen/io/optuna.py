@@ -13,6 +13,7 @@ import math
 import sqlite3
 import tempfile
 import warnings
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -21,9 +22,12 @@ import numpy as np
 import pandas as pd
 
 from reportgen.errors import InputError
+from reportgen.io.history import RAW_HISTORY_COLUMNS
+from reportgen.io.mlflow import csv_header, unclash
 from reportgen.io.options import LoadOptions
 from reportgen.io.raw import DeclaredParam, Direction, RawSweep
 from reportgen.io.registry import LoaderSpec
+from reportgen.io.tables import read_csv_table
 
 if TYPE_CHECKING:
     import optuna
@@ -32,7 +36,7 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 OPTUNA_TABLES = {"studies", "trials", "trial_params"}
 # Optuna cannot say which pruner ran (it is not stored); PRUNED trials only prove that one did.
 PRUNER_UNKNOWN = "pruner"
-HISTORY_COLUMNS = ["run_key", "step", "metric", "value"]
+DIRECTIONS: dict[str, Direction] = {"MINIMIZE": "min", "MAXIMIZE": "max"}  # NOT_SET has none
 
 
 def _optuna_tables(path: Path) -> set[str]:
@@ -56,22 +60,35 @@ def sniff_storage(path: Path) -> bool:
         return False
 
 
-def _unclash(names: list[str], taken: set[str], prefix: str) -> dict[str, str]:
-    """Map each name to itself, or to `prefix + name` where it would collide with a taken column."""
-    return {name: name if name not in taken else prefix + name for name in names}
-
-
 def _pruned(states: pd.Series) -> str | None:
     return PRUNER_UNKNOWN if states.astype(str).eq("PRUNED").any() else None
 
 
-def _options_objective(options: LoadOptions) -> tuple[str, Direction] | None:
-    if options.objective is None:
+def _local_to_utc(times: pd.Series) -> pd.Series:
+    """Optuna's trial times as UTC times.
+
+    Optuna hands out trial times as naive local wall-clock times: optuna 5's RDBStorage stores naive UTC
+    and converts it to this machine's local time when it builds a FrozenTrial; earlier versions stored
+    `datetime.now()` of the machine that ran the study; trials_dataframe() writes FrozenTrial times as
+    they are. The common step takes naive times as UTC, so they are converted here: a naive time is read
+    as this machine's local time, with the offset local time had on that date (daylight saving
+    included). For a CSV, or a storage an older optuna wrote, that is right only when the study ran in
+    this machine's time zone, which nothing in the export records. Times with an offset are only
+    converted.
+    """
+    if isinstance(times.dtype, pd.DatetimeTZDtype):
+        return times.dt.tz_convert("UTC")
+    utc = [None if pd.isna(t) else _as_utc(pd.Timestamp(t).to_pydatetime()) for t in times]
+    return pd.Series(pd.to_datetime(utc, utc=True), index=times.index, name=times.name)
+
+
+def _as_utc(time: datetime) -> datetime | None:
+    """`astimezone` applies the local zone's rules for that instant; a time the platform cannot place
+    (year 1, or before 1970 on some systems) becomes unknown rather than an error."""
+    try:
+        return time.astimezone(timezone.utc)
+    except (OverflowError, ValueError, OSError):
         return None
-    metric, direction = options.objective
-    if direction not in ("min", "max"):
-        raise InputError(f"objective direction {direction!r} is not one of: min, max")
-    return (metric, "min") if direction == "min" else (metric, "max")
 
 
 # --- storage ---------------------------------------------------------------------------------------
@@ -175,50 +192,85 @@ def _trial_history(trials: list[optuna.trial.FrozenTrial], metric: str) -> pd.Da
     ).sort_values(["number", "step"], kind="stable")
     history["run_key"] = history["number"].astype(str)
     history["metric"] = metric
-    return history[HISTORY_COLUMNS].reset_index(drop=True)
+    return history[RAW_HISTORY_COLUMNS].reset_index(drop=True)
 
 
-def _storage_sweep(study: optuna.Study, path: Path, warn: list[str]) -> RawSweep:
-    trials = study.get_trials(deepcopy=False)
-    directions: list[Direction] = ["min" if d.name == "MINIMIZE" else "max" for d in study.directions]
-    names = getattr(study, "metric_names", None)  # optuna >= 3.2
-    if names is None:
-        names = ["value"] if len(directions) == 1 else [f"values_{i}" for i in range(len(directions))]
-    param_names = list(dict.fromkeys(name for trial in trials for name in trial.params))
-    fixed = ["number", "state", *names, "datetime_start", "datetime_complete", "duration"]
-    params = _unclash(param_names, set(fixed), "params_")
-    attr_names = list(dict.fromkeys(name for trial in trials for name in trial.user_attrs))
-    attrs = _unclash(attr_names, set(fixed) | set(params.values()), "user_attrs_")
+def _metric_names(stored: object, n_objectives: int, warn: list[str]) -> list[str]:
+    """The study's metric names (optuna >= 3.2 `set_metric_names`), else `value` / `values_<i>`."""
+    default = ["value"] if n_objectives == 1 else [f"values_{i}" for i in range(n_objectives)]
+    if stored is None:
+        return default
+    names = stored if isinstance(stored, list) else []
+    if (
+        len(names) != n_objectives
+        or not all(isinstance(n, str) for n in names)
+        or len(set(names)) < len(names)
+    ):
+        warn.append(
+            f"the study's metric names {stored!r} do not fit its {n_objectives} objective(s);"
+            f" named {', '.join(default)}"
+        )
+        return default
+    return names
+
+
+def _storage_sweep(
+    trials: list[optuna.trial.FrozenTrial],
+    directions: list[str],
+    stored_names: object,
+    path: Path,
+    warn: list[str],
+) -> RawSweep:
+    if not directions:
+        raise InputError("the study has no objective direction (study_directions is empty)", path=path)
+    names = _metric_names(stored_names, len(directions), warn)
+    base = ["number", "state", "datetime_start", "datetime_complete", "duration"]
+    taken = set(base)
+    # a metric, param or user attr named like another column keeps trials_dataframe()'s prefix
+    values = unclash({f"value_{n}": n for n in names}, taken)
+    params = unclash({f"params_{n}": n for t in trials for n in t.params}, taken)
+    attrs = unclash({f"user_attrs_{n}": n for t in trials for n in t.user_attrs}, taken)
+    value_cols = list(values.values())
     rows = []
     for trial in trials:
         row: dict[str, Any] = {"number": trial.number, "state": trial.state.name}
-        row.update({params[k]: v for k, v in trial.params.items()})
-        values = trial.values or [math.nan] * len(names)
-        row.update(zip(names, values, strict=True))
+        row.update({params[f"params_{k}"]: v for k, v in trial.params.items()})
+        trial_values = trial.values or [math.nan] * len(names)
+        if len(trial_values) != len(names):
+            raise InputError(
+                f"trial {trial.number} has {len(trial_values)} values for {len(names)} objective(s)",
+                path=path,
+            )
+        row.update(zip(value_cols, trial_values, strict=True))
         duration = trial.duration
         row.update(
             datetime_start=trial.datetime_start,
             datetime_complete=trial.datetime_complete,
             duration=math.nan if duration is None else duration.total_seconds(),
         )
-        row.update({attrs[k]: v for k, v in trial.user_attrs.items()})
+        row.update({attrs[f"user_attrs_{k}"]: v for k, v in trial.user_attrs.items()})
         rows.append(row)
-    runs = pd.DataFrame(rows, columns=[*fixed[:2], *params.values(), *fixed[2:], *attrs.values()])
+    runs = pd.DataFrame(rows, columns=[*base[:2], *params.values(), *value_cols, *base[2:], *attrs.values()])
+    for column in ("datetime_start", "datetime_complete"):
+        runs[column] = _local_to_utc(runs[column])
     if len(directions) > 1:
         warn.append(f"multi-objective study ({', '.join(names)}); the objective is the first of them")
+    direction = DIRECTIONS.get(directions[0])
+    if direction is None:
+        warn.append(f"the study's direction is {directions[0]}; no objective taken from the study")
     return RawSweep(
         runs=runs,
         format="optuna",
         source=str(path),
-        history=_trial_history(trials, names[0]),
+        history=_trial_history(trials, value_cols[0]),
         id_column="number",
         state_column="state",
         runtime_column="duration",
         created_column="datetime_start",
         param_columns=list(params.values()),
-        metric_columns=list(names),
+        metric_columns=value_cols,
         ignore_columns=["datetime_complete"],
-        objective=(names[0], directions[0]),
+        objective=None if direction is None else (value_cols[0], direction),
         step_axis="step",
         declared_params=_declared(trials, warn),
         early_termination=_pruned(runs["state"]),
@@ -230,6 +282,7 @@ def read_storage(path: Path, options: LoadOptions) -> RawSweep:
     """Read one study of an Optuna SQLite storage without writing to it."""
     try:
         import optuna
+        from optuna.exceptions import OptunaError
         from sqlalchemy.exc import SQLAlchemyError
     except ImportError as exc:
         raise InputError(
@@ -245,6 +298,20 @@ def read_storage(path: Path, options: LoadOptions) -> RawSweep:
         raise InputError("not a SQLite database (expected an Optuna storage)", path=path)
     if not tables >= OPTUNA_TABLES:
         raise InputError("a SQLite database without Optuna's tables (studies, trials)", path=path)
+    # What optuna raises on a database it cannot make sense of: its own errors (a foreign schema that
+    # happens to have its table names), LookupError (a state or direction outside its enums), and the
+    # built-in errors of its row decoding (JSON, ISO times, list/tuple indexing on corrupt rows). Only the
+    # storage reads below are guarded; the rows they return are converted outside the guard.
+    unreadable = (
+        sqlite3.Error,
+        SQLAlchemyError,
+        OptunaError,
+        LookupError,  # includes KeyError and IndexError
+        ValueError,
+        TypeError,
+        AssertionError,
+        RuntimeError,
+    )
     warn: list[str] = []
     with tempfile.TemporaryDirectory(prefix="reportgen-optuna-") as tmp:
         copy = Path(tmp) / "storage.sqlite3"
@@ -256,23 +323,28 @@ def read_storage(path: Path, options: LoadOptions) -> RawSweep:
                 storage = _open_storage(f"sqlite:///{copy}", path, warn)
                 name = _pick_study([s.study_name for s in storage.get_all_studies()], options.study, path)
                 study = optuna.load_study(study_name=name, storage=storage)
-                sweep = _storage_sweep(study, path, warn)
-        except (sqlite3.Error, SQLAlchemyError, RuntimeError, ValueError, KeyError) as exc:
-            raise InputError(
-                f"cannot read the Optuna storage ({type(exc).__name__}: {exc})", path=path
-            ) from exc
+                trials = study.get_trials(deepcopy=False)
+                directions = [d.name for d in study.directions]
+                metric_names = getattr(study, "metric_names", None)  # optuna >= 3.2
+        except unreadable as exc:
+            raise InputError(f"is not a readable Optuna storage ({_reason(exc)})", path=path) from exc
         finally:
             if storage is not None:
                 storage.engine.dispose()
-    return sweep
+    try:
+        return _storage_sweep(trials, directions, metric_names, path, warn)
+    except (ValueError, TypeError) as exc:
+        # rows optuna passes on unchecked: a null trial number, a text step (the cause stays chained)
+        raise InputError(f"is not a readable Optuna storage ({_reason(exc)})", path=path) from exc
+
+
+def _reason(exc: BaseException) -> str:
+    """The exception's type and first line (SQLAlchemy appends the SQL and a help link)."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
 # --- trials_dataframe CSV --------------------------------------------------------------------------
-
-
-def _csv_header(path: Path) -> list[str]:
-    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
-        return pd.read_csv(handle, nrows=0).columns.astype(str).tolist()
 
 
 def _value_column(name: str) -> bool:
@@ -281,12 +353,9 @@ def _value_column(name: str) -> bool:
 
 def sniff_csv(path: Path) -> bool:
     """A CSV header as `Study.trials_dataframe()` writes it: number, state, params_* or value(s)."""
-    try:
-        if not path.is_file() or path.suffix.lower() not in {".csv", ".txt", ""}:
-            return False
-        header = set(_csv_header(path))
-    except (OSError, ValueError, UnicodeError, pd.errors.ParserError):
+    if not path.is_file() or path.suffix.lower() not in {".csv", ".txt", ""}:
         return False
+    header = set(csv_header(path))
     return {"number", "state"} <= header and any(c.startswith("params_") or _value_column(c) for c in header)
 
 
@@ -300,12 +369,14 @@ def _objective_name(column: str) -> str:
 
 
 def read_csv(path: Path, options: LoadOptions) -> RawSweep:
-    """Read a `trials_dataframe().to_csv()` export; the objective direction is not in the file."""
-    try:
-        frame = pd.read_csv(path)
-    except (OSError, ValueError, UnicodeError, pd.errors.ParserError) as exc:
-        raise InputError(f"cannot read as CSV ({exc})", path=path) from exc
-    frame.columns = frame.columns.astype(str)
+    """Read a `trials_dataframe().to_csv()` export; the objective direction is not in the file.
+
+    `duration` is left as written (a timedelta text such as `0 days 00:00:01.5`, or a number of seconds):
+    the common step reads both as seconds. `datetime_start`/`datetime_complete` are converted from local
+    time to UTC here (see `_local_to_utc`), which the common step cannot know to do.
+    """
+    warn: list[str] = []
+    frame = read_csv_table(path, warn)
     missing = [c for c in ("number", "state") if c not in frame.columns]
     if missing:
         raise InputError(
@@ -313,27 +384,18 @@ def read_csv(path: Path, options: LoadOptions) -> RawSweep:
             " (expected trials_dataframe() columns: number, value, params_*, state)",
             path=path,
         )
-    values = {c: _objective_name(c) for c in frame.columns if _value_column(c)}
-    params = {c: c.removeprefix("params_") for c in frame.columns if c.startswith("params_")}
-    attrs = {c: c.removeprefix("user_attrs_") for c in frame.columns if c.startswith("user_attrs_")}
-    taken = set(frame.columns) - set(values) - set(params) - set(attrs)
-    values = {c: n if n not in taken else c for c, n in values.items()}
-    taken |= set(values.values())
-    params = {c: n if n not in taken else c for c, n in params.items()}
-    taken |= set(params.values())
-    attrs = {c: n if n not in taken else c for c, n in attrs.items()}
+    taken = set(frame.columns)
+    values = unclash({c: _objective_name(c) for c in frame.columns if _value_column(c)}, taken)
+    params = unclash({c: c.removeprefix("params_") for c in frame.columns if c.startswith("params_")}, taken)
+    attrs = unclash(
+        {c: c.removeprefix("user_attrs_") for c in frame.columns if c.startswith("user_attrs_")}, taken
+    )
     runs = frame.rename(columns={**values, **params, **attrs})
-    warn: list[str] = []
-    if "duration" in runs.columns:
-        try:
-            runs["duration"] = pd.to_timedelta(runs["duration"]).dt.total_seconds()
-        except (ValueError, TypeError):
-            warn.append("column 'duration' is not a time span (e.g. '0 days 00:00:01.5'); runtime left unset")
     for column in ("datetime_start", "datetime_complete"):
         if column in runs.columns:
             try:
-                runs[column] = pd.to_datetime(runs[column], format="ISO8601")
-            except (ValueError, TypeError):
+                runs[column] = _local_to_utc(pd.to_datetime(runs[column], format="ISO8601"))
+            except (ValueError, TypeError):  # OutOfBoundsDatetime is a ValueError
                 warn.append(f"column {column!r} holds values that are not timestamps; kept as text")
     system = [c for c in runs.columns if c.startswith("system_attrs_")]
     return RawSweep(
@@ -342,14 +404,11 @@ def read_csv(path: Path, options: LoadOptions) -> RawSweep:
         source=str(path),
         id_column="number",
         state_column="state",
-        runtime_column="duration"
-        if "duration" in runs.columns and runs["duration"].dtype.kind == "f"
-        else None,
+        runtime_column="duration" if "duration" in runs.columns else None,
         created_column="datetime_start" if "datetime_start" in runs.columns else None,
         param_columns=list(params.values()),
         metric_columns=list(values.values()),
         ignore_columns=[c for c in ("datetime_complete", *system) if c in runs.columns],
-        objective=_options_objective(options),
         declared_params=[],
         early_termination=_pruned(runs["state"]),
         warnings=warn,

@@ -6,7 +6,8 @@ declared as the name column and the core disambiguates. W&B writes the config co
 the summary columns sorted, so the one place where the header's order breaks splits params from metrics.
 
 The chart export holds one metric's curve per run (`<run> - <metric>`, plus `__MIN`/`__MAX`, the
-envelope of W&B's point sampling, which is dropped); runs are derived from it.
+envelope of W&B's point sampling, which is dropped); the runs are its curves' run names, and assembly
+derives their summaries from the history.
 """
 
 from __future__ import annotations
@@ -42,11 +43,6 @@ def _header(path: Path) -> list[str]:
         return []
 
 
-def _read_csv(path: Path, warnings: list[str]) -> pd.DataFrame:
-    """A whole CSV through the core's table reader (encodings, NaN/inf spellings, one-line errors)."""
-    return read_csv_table(path, warnings)
-
-
 # --- the UI runs table -------------------------------------------------------------------------------
 
 
@@ -78,7 +74,7 @@ def _split_config_summary(columns: list[str]) -> tuple[list[str], list[str]] | N
 def read_ui_export(path: Path, options: LoadOptions) -> RawSweep:
     """Read a W&B UI runs-table export (one row per run)."""
     warnings: list[str] = []
-    runs = _read_csv(path, warnings)
+    runs = read_csv_table(path, warnings)
     columns = [str(c) for c in runs.columns]
     missing = [c for c in ("Name", "State") if c not in columns]
     if missing:
@@ -171,19 +167,15 @@ def read_chart_export(path: Path, options: LoadOptions) -> RawSweep:
     raw.columns = list(metrics)
     logged = raw.ne("")
     history = long_from_cells(raw, cells[0], logged, None, run_keys)
-    order = list(dict.fromkeys(run_keys))
     if history.empty:
         history = empty_raw_history()
-        runs = pd.DataFrame({"name": order})
-    else:
-        # summary = the last logged value (NaN when a NaN was logged last, as W&B's summary holds it)
-        last = history.drop_duplicates(["run_key", "metric"], keep="last")
-        runs = last.pivot(index="run_key", columns="metric", values="value").reindex(order)
-        runs = runs.rename_axis(index="name", columns=None).reset_index()
-    runs["name"] = runs["name"].astype("str")
+    # one row per run; assembly gives each history metric its last logged value (NaN when a NaN was
+    # logged last, as W&B's summary holds it). A metric never logged gets an all-missing column.
+    runs = pd.DataFrame({"name": pd.Series(list(dict.fromkeys(run_keys)), dtype="str")})
     metric_names = list(dict.fromkeys(metrics))
+    logged_metrics = {str(m) for m in pd.unique(history["metric"])}
     for m in metric_names:
-        if m not in runs:
+        if m not in logged_metrics:
             runs[m] = np.nan
     return RawSweep(
         runs=runs,

@@ -5,15 +5,14 @@ This is what `[{"id": r.id, "name": r.name, "state": r.state, "config": r.config
 that turn W&B's config and summary dicts into flat columns are shared with the local `wandb/` folder
 reader, which holds the same dicts in files.
 
-W&B writes non-finite floats as the bare tokens `NaN`, `Infinity`, `-Infinity`. The NaN token is parsed
-into a sentinel first so that, in per-step history records, a metric logged as NaN stays distinguishable
-from a metric that was not logged at that step (an absent key).
+W&B writes non-finite floats as the bare tokens `NaN`, `Infinity`, `-Infinity`; `json_records` keeps a
+logged NaN apart from a metric not logged at a step. Nested dicts are flattened with '.' alike in config,
+summary and history records (`val.loss`).
 """
 
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -23,54 +22,24 @@ import pandas as pd
 from reportgen.errors import InputError
 from reportgen.io.history import empty_raw_history, long_from_cells, metric_candidates
 from reportgen.io.infer import pick_step_axis
+from reportgen.io.json_records import (
+    NAN_TOKEN,
+    cell,
+    flatten,
+    is_media,
+    key_text,
+    loads,
+    read_json_lines,
+    records_frame,
+)
 from reportgen.io.options import LoadOptions
 from reportgen.io.raw import RawSweep
 from reportgen.io.tables import decode_text, head_bytes, json_error
 
-NAN_TOKEN = "\x00NaN"
-"""What the bare JSON `NaN` token parses to, until cells are turned into floats."""
 CONFIG_SKIP = {"_wandb", "wandb_version"}
 """W&B's own bookkeeping keys in a config, not hyperparameters."""
 META_IGNORE = ["tags", "notes", "group", "job_type", "url", "sweep", "user", "host", "_step"]
 """Run-object fields kept in the runs table but not params or metrics (text is untrusted input)."""
-_SCALARS = (str, int, float, bool)
-
-
-def _constant(token: str) -> float | str:
-    return NAN_TOKEN if token == "NaN" else (math.inf if token == "Infinity" else -math.inf)
-
-
-def loads(text: str) -> Any:
-    """`json.loads` with W&B's NaN token kept apart (see `NAN_TOKEN`)."""
-    return json.loads(text, parse_constant=_constant)
-
-
-def cell(value: Any) -> Any:
-    """A JSON value as a runs-table cell: NaN token -> float NaN, lists and media dicts -> JSON text."""
-    if isinstance(value, str) and value == NAN_TOKEN:
-        return math.nan
-    if value is None or isinstance(value, _SCALARS):
-        return value
-    return json.dumps(value, default=str, sort_keys=True, allow_nan=True).replace(
-        json.dumps(NAN_TOKEN), "NaN"
-    )
-
-
-def is_media(value: Any) -> bool:
-    """Logged media (tables, html, images) are dicts tagged with `_type`; they are not metrics."""
-    return isinstance(value, dict) and "_type" in value
-
-
-def flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested dicts to dotted keys, as the W&B UI shows nested config (`optimizer.lr`)."""
-    out: dict[str, Any] = {}
-    for key, value in mapping.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict) and value and not is_media(value):
-            out.update(flatten(value, name + "."))
-        elif not (isinstance(value, dict) and not value):
-            out[name] = value
-    return out
 
 
 def unwrap_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -104,10 +73,13 @@ def summary_internals(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def history_from_records(records: list[dict[str, Any]], run_key: str) -> pd.DataFrame:
-    """Per-step dicts (`_step` + metrics, as `run.history()` rows) to the long history of one run."""
+    """Per-step dicts (`_step` + metrics, as `run.history()` rows) to the long history of one run.
+
+    Nested dicts are flattened with '.' as in the summary (`{"val": {"loss": 1}}` -> `val.loss`).
+    """
     if not records:
         return empty_raw_history()
-    frame = pd.DataFrame.from_records(records)
+    frame = records_frame(records, ".")
     frame.columns = [str(c) for c in frame.columns]
     axis = pick_step_axis(list(frame.columns))
     steps = frame[axis] if axis else pd.Series(np.arange(len(frame), dtype="float64"))
@@ -175,17 +147,11 @@ def _read_runs(path: Path, warnings: list[str]) -> list[Any]:
     try:
         parsed = loads(text)
     except json.JSONDecodeError as whole:
-        if not text.lstrip().startswith("{"):
+        if not _starts_json_lines(text):
             raise json_error(path, text, whole) from None
-        parsed = []
-        for lineno, line in enumerate(text.splitlines(), start=1):
-            if line.strip():
-                try:
-                    parsed.append(loads(line))
-                except json.JSONDecodeError as exc:
-                    raise InputError(
-                        f"invalid JSON on this line ({exc.msg})", path=path, row=lineno
-                    ) from None
+        parsed = read_json_lines(path, text, "W&B run")
+    except RecursionError:
+        raise InputError("JSON nested too deeply to read", path=path) from None
     if isinstance(parsed, dict):
         if not _looks_like_run(parsed):
             raise InputError(
@@ -201,12 +167,41 @@ def _read_runs(path: Path, warnings: list[str]) -> list[Any]:
     return parsed
 
 
+def _starts_json_lines(text: str) -> bool:
+    """Whether the text's first line is a whole JSON object (then a failed whole-file parse means JSONL)."""
+    first = text.lstrip().split("\n", 1)[0]
+    if not first.startswith("{"):
+        return False
+    try:
+        loads(first)
+    except (json.JSONDecodeError, RecursionError):
+        return False
+    return True
+
+
 def _looks_like_run(obj: Any) -> bool:
     return (
         isinstance(obj, dict)
         and bool({"id", "run_id", "name"} & set(obj))
         and bool({"config", "summary"} & set(obj))
     )
+
+
+def _checked_history(history: Any, path: Path, row: int) -> list[dict[str, Any]]:
+    """A run's `history`: a list of per-step objects (as `run.history(pandas=False)` gives), or none."""
+    if history is None:
+        return []
+    if not isinstance(history, list):
+        raise InputError(
+            f"expected `history` to be a list of per-step objects; found a {type(history).__name__}",
+            path=path,
+            row=row,
+        )
+    if history and set(map(type, history)) != {dict}:  # C-level check, no Python step per record
+        raise InputError(
+            "`history` holds an entry that is not an object (one per logged step)", path=path, row=row
+        )
+    return history
 
 
 def sniff_api_json(path: Path) -> bool:
@@ -222,21 +217,23 @@ def read_api_json(path: Path, options: LoadOptions) -> RawSweep:
     warnings: list[str] = []
     records = _read_runs(path, warnings)
     builder = RunTableBuilder()
-    histories: list[pd.DataFrame] = []
+    histories: list[tuple[str | None, str | None, list[dict[str, Any]]]] = []
     all_ids = True
     for row, run in enumerate(records, start=1):
         if not _looks_like_run(run):
             raise InputError("expected a W&B run object with id/name and config/summary", path=path, row=row)
-        run_id = run.get("id", run.get("run_id"))
+        run_id = key_text(run.get("id", run.get("run_id")))
         all_ids = all_ids and run_id is not None
         summary = run.get("summary") or {}
         config = run.get("config") or {}
         if not isinstance(summary, dict) or not isinstance(config, dict):
             raise InputError("expected `config` and `summary` to be JSON objects", path=path, row=row)
         metrics, media = split_summary(summary)
+        name = cell(run.get("name", run.get("display_name")))
         meta = {
-            "id": cell(run_id),
-            "name": cell(run.get("name", run.get("display_name"))),
+            # the id as the same string the history is keyed by (a numeric id 5.0 reads "5" on both sides)
+            "id": run_id,
+            "name": name,
             "state": cell(run.get("state")),
             "created_at": cell(run.get("created_at", run.get("createdAt"))),
             **{
@@ -247,15 +244,19 @@ def read_api_json(path: Path, options: LoadOptions) -> RawSweep:
             **summary_internals(summary),
         }
         builder.add(meta, unwrap_config(config), metrics, media)
-        history = run.get("history")
-        if isinstance(history, list) and history:
-            key = str(run_id if run_id is not None else meta["name"])
-            histories.append(history_from_records([h for h in history if isinstance(h, dict)], key))
+        steps = _checked_history(run.get("history"), path, row)
+        if steps:
+            histories.append((run_id, key_text(name), steps))
     if not all_ids:
         warnings.append(f"{path.name}: some runs have no `id`; runs are keyed by name")
+    # keyed as assembly keys the runs: by id when every run has one, else by display name
+    keyed = [(run_id if all_ids else name, steps) for run_id, name, steps in histories]
+    if any(key is None for key, _ in keyed):
+        warnings.append(f"{path.name}: history of runs with neither id nor name left out")
+    history_parts = [history_from_records(steps, key) for key, steps in keyed if key is not None]
     runs = builder.frame()
     warnings += builder.warnings(path.name)
-    history_table = pd.concat(histories, ignore_index=True) if histories else None
+    history_table = pd.concat(history_parts, ignore_index=True) if history_parts else None
     return RawSweep(
         runs=runs,
         format="wandb-api",

@@ -16,7 +16,6 @@ The display name is not stored in these files, so the runs have ids only.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -24,13 +23,13 @@ from typing import Any
 import pandas as pd
 
 from reportgen.errors import InputError
+from reportgen.io.json_records import cell, parse, read_json_lines
 from reportgen.io.options import LoadOptions
 from reportgen.io.raw import RawSweep
 from reportgen.io.tables import decode_text
 from reportgen.io.wandb_json import (
     RunTableBuilder,
     history_from_records,
-    loads,
     split_summary,
     summary_internals,
     unwrap_config,
@@ -83,13 +82,7 @@ def _read_text(path: Path, warnings: list[str]) -> str:
 
 
 def _read_json(path: Path, warnings: list[str]) -> dict[str, Any]:
-    text = _read_text(path, warnings)
-    try:
-        value = loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"invalid JSON at line {exc.lineno} column {exc.colno} ({exc.msg})", path=path
-        ) from None
+    value = parse(path, _read_text(path, warnings))
     if not isinstance(value, dict):
         raise InputError(f"expected a JSON object; found a {type(value).__name__}", path=path)
     return value
@@ -104,21 +97,13 @@ def _read_config(path: Path, warnings: list[str]) -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise InputError(f"invalid YAML{where}; expected W&B's config.yaml", path=path) from None
+    except RecursionError:
+        raise InputError("YAML nested too deeply to read", path=path) from None
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise InputError("expected a mapping of config keys in W&B's config.yaml", path=path)
     return value
-
-
-def _read_history(path: Path, warnings: list[str]) -> list[dict[str, Any]]:
-    lines = [line for line in _read_text(path, warnings).splitlines() if line.strip()]
-    try:
-        # one parse for the whole file: the lines are JSON objects, so joined they form a JSON array
-        records = loads("[" + ",".join(lines) + "]")
-    except json.JSONDecodeError:
-        raise InputError("invalid JSON lines; expected one JSON object per logged step", path=path) from None
-    return [r for r in records if isinstance(r, dict)]
 
 
 def _state(run_dir: Path) -> str | None:
@@ -163,14 +148,15 @@ def read_local_dir(path: Path, options: LoadOptions) -> RawSweep:
         meta = {
             "id": run_id,
             "state": state,
-            "created_at": metadata.get("startedAt"),
+            "created_at": cell(metadata.get("startedAt")),
             "folder": run_dir.name,
             **summary_internals(summary),
         }
         builder.add(meta, unwrap_config(config), metrics, media)
         history_path = files / "wandb-history.jsonl"
         if history_path.is_file():
-            histories.append(history_from_records(_read_history(history_path, warnings), run_id))
+            records = read_json_lines(history_path, _read_text(history_path, warnings), "logged step")
+            histories.append(history_from_records(records, run_id))
     if binary_only:
         warnings.append(
             f"{len(binary_only)} run folder(s) hold only the binary .wandb log (e.g. {binary_only[0]}); "

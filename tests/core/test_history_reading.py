@@ -67,3 +67,12 @@ def test_runtime_text_numbers_are_seconds(tmp_path: Path) -> None:
     sweep = load_sweep(runs)
     assert sweep.runs["runtime_s"].tolist()[:2] == [120.0, 90.0]
     assert np.isnan(sweep.runs["runtime_s"].iloc[2])
+
+
+def test_history_metric_named_like_a_reserved_column_is_renamed(tmp_path: Path) -> None:
+    runs = _write(tmp_path, "runs.csv", "run_id,lr\na,0.1\n")
+    hist = _write(tmp_path, "h.csv", "run_id,step,state,loss\na,0,1.0,2.0\na,1,2.0,1.0\n")
+    sweep = load_sweep(runs, LoadOptions(history=hist))
+    assert set(sweep.history["metric"]) == {"state_", "loss"}
+    assert sweep.runs.loc[0, "state_"] == 2.0 and sweep.runs.loc[0, "state"] == "unknown"
+    assert any("history metric 'state' clashes" in w for w in sweep.warnings)

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from reportgen.errors import InputError
+from reportgen.io.load import load_sweep
 from reportgen.io.mlflow import MLFLOW_CSV, MLFLOW_STORE
 from reportgen.io.options import LoadOptions
 
@@ -26,6 +27,12 @@ STATES = {"FINISHED": 8, "FAILED": 3, "KILLED": 1}
 @pytest.fixture(scope="module")
 def store():
     return MLFLOW_STORE.read(MLRUNS, LoadOptions())
+
+
+@pytest.fixture(scope="module")
+def store_sweep():
+    """The store as assembled: params typed and metric summaries derived by the common step."""
+    return load_sweep(MLRUNS)
 
 
 def _by_name(sweep) -> pd.DataFrame:
@@ -50,8 +57,9 @@ def test_store_runs_states_and_roles(store):
     assert runs["run_name"].tolist() == [f"run-{i:02d}" for i in range(12)]  # ordered by start time
 
 
-def test_store_params_are_numeric_where_they_parse(store):
-    runs = _by_name(store)
+def test_store_params_are_numeric_where_they_parse(store, store_sweep):
+    assert _by_name(store).loc["run-06", "lr"] == "0.01"  # as mlflow stores it; typed by the common step
+    runs = store_sweep.runs.set_index("name")
     assert runs.loc["run-06", ["lr", "batch_size", "weight_decay", "optimizer"]].tolist() == [
         0.01,
         16,
@@ -59,7 +67,7 @@ def test_store_params_are_numeric_where_they_parse(store):
         "adam",
     ]
     assert runs["lr"].dtype == "float64" and runs["batch_size"].dtype == "int64"
-    assert runs.loc["run-06", "status"] == "FAILED" and runs.loc["run-09", "status"] == "KILLED"
+    assert runs.loc["run-06", "state_raw"] == "FAILED" and runs.loc["run-09", "state_raw"] == "KILLED"
 
 
 def test_store_times_and_runtime(store):
@@ -82,15 +90,18 @@ def test_store_history(store):
     assert crashed["value"].isna().tolist() == [False] * 6 + [True]  # mlflow writes "nan"
 
 
-def test_store_summary_is_last_value_and_matches_search_runs(store):
-    runs = _by_name(store)
+def test_store_summary_is_last_value_and_matches_search_runs(store, store_sweep):
+    assert "val_loss" not in store.runs.columns  # the file store has no summaries: the history has them
+    runs = store_sweep.runs.set_index("name")
     assert math.isnan(runs.loc["run-06", "val_loss"])  # the last logged value is the NaN
     assert runs.loc["run-09", "val_loss"] == pytest.approx(0.841624)  # killed: its 8th epoch
-    csv = MLFLOW_CSV.read(SEARCH_CSV, LoadOptions()).runs.set_index("run_id")
-    merged = store.runs.set_index("run_id").join(csv, suffixes=("", "_csv"))
+    csv = load_sweep(SEARCH_CSV).runs.set_index("run_id")
+    merged = store_sweep.runs.set_index("run_id").join(csv, suffixes=("", "_csv"))
     for metric in ("train_loss", "val_loss", "val_acc", "lr", "batch_size"):
         pd.testing.assert_series_equal(merged[metric], merged[f"{metric}_csv"], check_names=False)
-    assert (merged["status"] == merged["status_csv"]).all()
+    assert (merged["state_raw"] == merged["state_raw_csv"]).all()
+    assert (merged["runtime_s"] == merged["runtime_s_csv"]).all()
+    assert (merged["created"] == merged["created_csv"]).all()
 
 
 def test_store_read_leaves_files_unchanged():
@@ -140,7 +151,7 @@ def test_store_last_value_by_step_then_timestamp(tmp_store):
     (run / "metrics" / "nested").mkdir()
     (run / "metrics" / "nested" / "loss").write_text("1 inf 0\n2 -inf 1\n")  # key "nested/loss"
     sweep = MLFLOW_STORE.read(tmp_store, LoadOptions())
-    runs = _by_name(sweep)
+    runs = load_sweep(tmp_store).runs.set_index("name")
     assert runs.loc["run-00", "val_loss"] == 0.5  # step 2 at the later timestamp
     assert runs.loc["run-00", "nested/loss"] == -math.inf
     rows = sweep.history[(sweep.history["metric"] == "nested/loss")]
@@ -184,6 +195,7 @@ def test_csv_mixed_param_column_stays_text(tmp_path):
     runs = MLFLOW_CSV.read(path, LoadOptions()).runs
     assert runs["lr"].tolist()[0] == 0.1 and math.isnan(runs["lr"].tolist()[1])
     assert runs["sched"].tolist() == ["1", "cosine"]
+    assert load_sweep(path).runs["sched"].tolist() == ["1", "cosine"]  # half numbers: stays text
 
 
 def test_csv_missing_status(tmp_path):
@@ -209,3 +221,127 @@ def test_module_does_not_import_mlflow():
     code = "import sys, reportgen.io.mlflow; print('mlflow' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.split() == ["False"]
+
+
+# --- hostile stores and CSV dialects ----------------------------------------------------------------
+
+
+def test_store_time_out_of_range_is_coerced(tmp_store):
+    meta = _run_dir(tmp_store, "run-00") / "meta.yaml"
+    meta.write_text(meta.read_text().replace("start_time: 1735689600000", "start_time: 99999999999999999999"))
+    sweep = MLFLOW_STORE.read(tmp_store, LoadOptions())
+    assert sweep.runs["start_time"].isna().sum() == 1 and sweep.runs["runtime_s"].isna().sum() == 1
+    assert any("start_time that is not a readable time" in w for w in sweep.warnings)
+    assert load_sweep(tmp_store).runs["created"].isna().sum() == 1
+
+
+def test_store_non_utf8_param_and_run_name(tmp_store):
+    run = _run_dir(tmp_store, "run-00")
+    (run / "params" / "optimizer").write_bytes("adam\u00e9".encode("cp1252"))
+    (run / "tags" / "mlflow.runName").write_bytes("r\u00e9seau".encode("cp1252"))
+    sweep = MLFLOW_STORE.read(tmp_store, LoadOptions())
+    runs = _by_name(sweep)
+    assert runs.loc["r\u00e9seau", "optimizer"] == "adam\u00e9"
+    assert sum("cp1252" in w for w in sweep.warnings) == 2
+
+
+def test_store_unreadable_param_file(tmp_store, monkeypatch):
+    param = _run_dir(tmp_store, "run-00") / "params" / "lr"
+    real = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self == param:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    with pytest.raises(InputError, match="Permission denied") as info:
+        MLFLOW_STORE.read(tmp_store, LoadOptions())
+    assert str(info.value).startswith(f"{param}:") and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        "1 0.5 0\n2 0.4 1 a b c d\n",  # 7 fields
+        "1 0.5 0\n2 0.4 1 train\n",  # 4 fields (dataset without digest)
+        "1 0.5 0\n2\n",  # 1 field
+    ],
+)
+def test_store_metric_line_with_wrong_field_count(tmp_store, lines):
+    bad = _run_dir(tmp_store, "run-01") / "metrics" / "val_loss"
+    bad.write_text(lines)
+    with pytest.raises(InputError, match="2, 3 or 5 fields") as info:
+        MLFLOW_STORE.read(tmp_store, LoadOptions())
+    assert str(info.value).startswith(f"{bad}, row 2:") and "\n" not in str(info.value)
+
+
+def test_store_metric_lines_of_two_and_five_fields(tmp_store):
+    metric = _run_dir(tmp_store, "run-00") / "metrics" / "val_loss"
+    metric.write_text("1 0.9\n2 0.5 1 train 0123abcd\n")  # step 0 when absent, as mlflow reads it
+    history = MLFLOW_STORE.read(tmp_store, LoadOptions()).history
+    ids = _by_name(MLFLOW_STORE.read(tmp_store, LoadOptions()))["run_id"]
+    rows = history[(history["run_key"] == ids["run-00"]) & (history["metric"] == "val_loss")]
+    assert rows[["step", "value"]].values.tolist() == [[0, 0.9], [1, 0.5]]
+
+
+def test_store_metric_named_like_a_run_column(tmp_store):
+    run = _run_dir(tmp_store, "run-00")
+    (run / "metrics" / "state").write_text("1 0.25 0\n")
+    (run / "metrics" / "lr").write_text("1 0.5 0\n")  # a param's name
+    raw = MLFLOW_STORE.read(tmp_store, LoadOptions())
+    assert {"metrics.state", "metrics.lr"} <= set(raw.metric_columns)
+    assert {"metrics.state", "metrics.lr"} <= set(raw.history["metric"])
+    runs = load_sweep(tmp_store).runs.set_index("name")
+    assert runs.loc["run-00", "metrics.state"] == 0.25 and runs.loc["run-00", "metrics.lr"] == 0.5
+    assert runs.loc["run-00", "lr"] == 0.0001
+
+
+def test_csv_epoch_milliseconds(tmp_path):
+    path = tmp_path / "runs.csv"
+    path.write_text(
+        "run_id,status,start_time,end_time,params.lr,metrics.loss\n"
+        "a,FINISHED,1735689600000,1735690230000,0.1,0.5\n"
+        "b,FINISHED,1735690200000,1735690500500,0.2,0.4\n"
+    )
+    raw = MLFLOW_CSV.read(path, LoadOptions())
+    assert raw.runs["runtime_s"].tolist() == [630.0, 300.5]
+    runs = load_sweep(path).runs
+    assert runs["created"].tolist() == [
+        pd.Timestamp("2025-01-01T00:00:00Z"),  # not 1735689600000 seconds
+        pd.Timestamp("2025-01-01T00:10:00Z"),
+    ]
+    assert runs["runtime_s"].tolist() == [630.0, 300.5]
+
+
+def test_csv_cp1252_semicolon(tmp_path):
+    path = tmp_path / "runs.csv"
+    text = (
+        "run_id;status;params.optimizer;metrics.loss;tags.mlflow.runName\n"
+        "a;FINISHED;adam;0.5;r\u00e9seau\n"
+        "b;FAILED;sgd;0.4;caf\u00e9\n"
+    )
+    path.write_bytes(text.encode("cp1252"))
+    assert MLFLOW_CSV.sniff(path)
+    sweep = MLFLOW_CSV.read(path, LoadOptions())
+    assert sweep.runs["run_name"].tolist() == ["r\u00e9seau", "caf\u00e9"]
+    assert sweep.runs["loss"].tolist() == [0.5, 0.4]
+    assert any("cp1252" in w for w in sweep.warnings)
+
+
+def test_csv_numeric_looking_ids_stay_text(tmp_path):
+    path = tmp_path / "runs.csv"
+    path.write_text("run_id,experiment_id,status,metrics.loss\n007,123456789012345678901234,FINISHED,0.5\n")
+    runs = MLFLOW_CSV.read(path, LoadOptions()).runs
+    assert runs["run_id"].tolist() == ["007"] and runs["experiment_id"].tolist() == [
+        "123456789012345678901234"
+    ]
+
+
+def test_csv_sniff_never_raises(tmp_path):
+    binary = tmp_path / "runs.csv"
+    binary.write_bytes(b"run_id,status,metrics.loss\x00\n")
+    folder = tmp_path / "folder.csv"
+    folder.mkdir()
+    for path in (binary, folder, tmp_path / "missing.csv"):
+        assert not MLFLOW_CSV.sniff(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from reportgen.errors import InputError
 from reportgen.io.history_folder import read_history_folder
+from reportgen.io.load import load_sweep
 from reportgen.io.options import LoadOptions
 from reportgen.io.raytune import RAY_TUNE_DIR
 from reportgen.io.wandb import (
@@ -69,7 +71,8 @@ def test_real_chart_export_runs_and_steps() -> None:
     # SOURCES.md's "14.3 spike" is the mid-training peak; the curve starts at 24.7 at step 0
     assert curve.max() == pytest.approx(24.701, abs=1e-3) and curve.idxmax() == 0
     assert curve.loc[5:].max() == pytest.approx(14.29, abs=0.01)
-    summary = raw.runs.set_index("name").loc[run, "train/loss"]
+    # the summary is the curve's last logged value, which assembly derives from the history
+    summary = load_sweep(CHART).runs.set_index("run_id").loc[run, "train/loss"]
     assert summary == pytest.approx(12.23, abs=0.01) == curve.iloc[-1]
 
 
@@ -290,3 +293,103 @@ def test_loaders_never_import_wandb(tmp_path: Path) -> None:
     WANDB_LOCAL_DIR.read(tmp_path / "local", OPTS)
     WANDB_API_JSON.read(FIX / "runs_api.jsonl", OPTS)
     assert "wandb" not in sys.modules
+
+
+# --- odd shapes: every one a sensible reading or a one-line InputError ----------------------------------
+
+
+def test_api_history_of_numeric_ids_matches_the_runs(tmp_path: Path) -> None:
+    path = tmp_path / "runs.json"
+    run = {"name": "n", "state": "finished", "config": {"lr": 0.1}, "summary": {"loss": 0.5}}
+    path.write_text(
+        json.dumps(
+            [
+                {**run, "id": 5.0, "history": [{"_step": 0, "loss": 1.0}, {"_step": 1, "loss": 0.5}]},
+                {**run, "id": 7, "history": [{"_step": 0, "loss": 2.0}]},
+            ]
+        )
+    )
+    raw = WANDB_API_JSON.read(path, OPTS)
+    assert raw.runs["id"].tolist() == ["5", "7"] and set(raw.history["run_key"]) == {"5", "7"}
+    sweep = load_sweep(path)
+    assert not any("match no run" in w for w in sweep.warnings)
+    assert sweep.history.groupby("run_id", observed=True).size().to_dict() == {"5": 2, "7": 1}
+
+
+def test_api_history_records_flatten_nested_dicts_like_the_summary(tmp_path: Path) -> None:
+    path = tmp_path / "runs.json"
+    path.write_text(
+        '[{"id": "a", "config": {}, "summary": {"val": {"loss": 0.5}},'
+        ' "history": [{"_step": 0, "val": {"loss": 1.0}, "img": {"_type": "image-file", "width": 64}},'
+        '             {"_step": 1, "val": {"loss": NaN}}]}]'
+    )
+    raw = WANDB_API_JSON.read(path, OPTS)
+    assert raw.metric_columns == ["val.loss"]
+    loss = raw.history[raw.history["metric"] == "val.loss"]
+    assert loss["step"].tolist() == [0.0, 1.0] and math.isnan(loss["value"].iloc[-1])
+    assert set(raw.history["metric"]) == {"val.loss"}  # a media dict's fields are not metrics
+
+
+def test_local_history_flattens_nested_dicts_and_names_bad_rows(tmp_path: Path) -> None:
+    shutil.copytree(FIX / "local", tmp_path / "local")
+    run_dir = sorted((tmp_path / "local" / "wandb").glob("offline-run-*"))[0]
+    history = run_dir / "files" / "wandb-history.jsonl"
+    history.write_text('{"_step": 0, "val": {"loss": 1.0}}\n\n{"_step": 1, "val": {"loss": NaN}}\n')
+    raw = WANDB_LOCAL_DIR.read(tmp_path / "local", OPTS)
+    run_id = run_dir.name.rsplit("-", 1)[-1]
+    loss = raw.history[(raw.history["run_key"] == run_id) & (raw.history["metric"] == "val.loss")]
+    assert loss["step"].tolist() == [0.0, 1.0] and math.isnan(loss["value"].iloc[-1])
+    for text, fragment in (
+        ('{"_step": 0, "loss": 1.0}\n[1, 2]\n', "row 2"),  # a record that is not an object
+        ('{"_step": 0, "loss": 1.0}\n{"_step": 1, \n{"_step": 2}\n', "row 2"),
+        ('{"_step": 0, "loss": 1.0}\n{"_step": 1, "lo', "truncated JSON"),
+    ):
+        history.write_text(text)
+        assert fragment in _one_line_error(WANDB_LOCAL_DIR, tmp_path / "local")
+
+
+def test_api_history_that_is_not_a_list_of_objects_is_input_error(tmp_path: Path) -> None:
+    path = tmp_path / "runs.json"
+    for history, fragment in (('[{"_step": 0}, 5]', "not an object"), ('{"_step": [0]}', "list")):
+        path.write_text(f'[{{"id": "a", "config": {{}}, "summary": {{}}, "history": {history}}}]')
+        message = _one_line_error(WANDB_API_JSON, path)
+        assert fragment in message and "row 1" in message
+
+
+def test_local_summary_config_and_metadata_of_odd_shapes_read(tmp_path: Path) -> None:
+    shutil.copytree(FIX / "local", tmp_path / "local")
+    run_dir = sorted((tmp_path / "local" / "wandb").glob("offline-run-*"))[0]
+    files = run_dir / "files"
+    (files / "wandb-summary.json").write_text('{"loss": [[1, NaN], [2]], "acc": {"top": [1]}, "f1": 0.5}')
+    (files / "config.yaml").write_text(
+        "model:\n  value: {depth: 4, act: {name: relu}}\n"
+        "day:\n  value: 2024-01-02\n"
+        "layers:\n  value: [1, 2]\n"
+    )
+    (files / "wandb-metadata.json").write_text('{"startedAt": [1, 2]}')
+    raw = WANDB_LOCAL_DIR.read(tmp_path / "local", OPTS)
+    row = raw.runs.set_index("id").loc[run_dir.name.rsplit("-", 1)[-1]]
+    assert row["loss"] == "[[1, NaN], [2]]" and row["acc.top"] == "[1]" and row["f1"] == 0.5
+    assert row["model.depth"] == 4 and row["model.act.name"] == "relu" and row["layers"] == "[1, 2]"
+    assert row["day"] == "2024-01-02"  # a YAML date as its own spelling, not a quoted JSON string
+    assert pd.isna(load_sweep(tmp_path / "local").runs.set_index("run_id").loc[row.name, "created"])
+
+
+def test_chart_export_runs_get_summaries_from_the_history() -> None:
+    raw = WANDB_CHART_CSV.read(FIX / "chart_export.csv", OPTS)
+    assert list(raw.runs.columns) == ["name"]  # no summary columns of its own
+    runs = load_sweep(FIX / "chart_export.csv").runs.set_index("run_id")
+    last = raw.history.drop_duplicates(["run_key", "metric"], keep="last").set_index("run_key")["value"]
+    assert math.isnan(runs.loc["sweep-run-7", "val_loss"])  # NaN logged last
+    assert runs.loc["sweep-run-1#2", "val_loss"] == last["sweep-run-1#2"]
+    assert math.isnan(runs.loc["sweep-run-11", "val_loss"])  # never logged
+
+
+def test_chart_export_metric_never_logged_stays_a_column(tmp_path: Path) -> None:
+    path = tmp_path / "chart.csv"
+    path.write_text("Step,a - loss,b - acc\n0,,1\n1,,\n")
+    raw = WANDB_CHART_CSV.read(path, OPTS)
+    assert raw.metric_columns == ["loss", "acc"] and raw.runs["loss"].isna().all() and "acc" not in raw.runs
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("Step,a - loss\n0,1\n1,2,3\n")
+    _one_line_error(WANDB_CHART_CSV, ragged)
