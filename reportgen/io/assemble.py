@@ -53,7 +53,8 @@ def assemble(
 ) -> Sweep:
     """Build the Sweep from what a loader read, the user's options and an optional separate history."""
     warnings = list(raw.warnings)
-    df = coerce_frame(raw.runs.reset_index(drop=True), source.path, warnings)
+    id_like = frozenset(c for c in (*infer.ID_CANDIDATES, raw.id_column, raw.name_column) if c)
+    df = coerce_frame(raw.runs.reset_index(drop=True), source.path, warnings, keep_text=id_like)
     if df.empty and len(df.columns) == 0:
         raise InputError("no columns; expected a header row and one row per run", path=source.path)
     long_history = raw.history if history is None else history

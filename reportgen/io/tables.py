@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from reportgen.errors import InputError
+from reportgen.io.infer import ID_CANDIDATES
 
 # Spellings read as missing. "None" and "NA" are deliberately absent: they are legitimate category values
 # ("norm: None") far more often than they are missing markers in sweep exports.
@@ -126,6 +127,9 @@ def read_csv_table(
     `na_values` replaces the missing-value spellings (history reading passes [""] to keep `nan` tokens).
     """
     text = read_text(path, warnings, "a header row and one row per run")
+    # run ids are text: "007" must not become 7 (its history file and the tracker's UI say "007");
+    # Optuna's trial `number` is a plain integer and stays one
+    kwargs.setdefault("dtype", {c: "str" for c in ID_CANDIDATES if c != "number"})
     sep = sniff_delimiter(text[:_SNIFF_BYTES])
     try:
         df = parse_csv_text(

@@ -78,6 +78,14 @@ def _row_label(index: object) -> str:
     return str(int(index) + 2) if isinstance(index, (int, np.integer)) else str(index)
 
 
-def coerce_frame(df: pd.DataFrame, source: str, warnings: list[str]) -> pd.DataFrame:
-    """Every column of a raw table typed by `coerce_column`."""
-    return pd.DataFrame({col: coerce_column(df[col], source, warnings) for col in df.columns}, index=df.index)
+def coerce_frame(
+    df: pd.DataFrame, source: str, warnings: list[str], keep_text: frozenset[str] = frozenset()
+) -> pd.DataFrame:
+    """Every column of a raw table typed by `coerce_column`, except `keep_text` columns (run ids)."""
+    return pd.DataFrame(
+        {
+            col: df[col] if col in keep_text else coerce_column(df[col], source, warnings)
+            for col in df.columns
+        },
+        index=df.index,
+    )

@@ -177,3 +177,11 @@ def test_input_format_overrides_sniffing(realdata: Path) -> None:
     assert load_sweep(export).schema.format == "wandb-ui"
     forced = load_sweep(export, LoadOptions(input_format="table"))
     assert forced.schema.format == "table" and len(forced.runs) == 64
+
+
+def test_ids_with_leading_zeros_stay_text_and_match_their_history(tmp_path: Path) -> None:
+    (tmp_path / "runs.csv").write_text("run_id,lr\n007,0.1\n010,0.2\n")
+    (tmp_path / "h.csv").write_text("run_id,step,loss\n007,0,2.0\n007,1,1.0\n010,0,2.2\n")
+    sweep = load_sweep(tmp_path / "runs.csv", LoadOptions(history=tmp_path / "h.csv"))
+    assert sweep.runs["run_id"].tolist() == ["007", "010"]
+    assert sweep.history.groupby("run_id", observed=True).size().to_dict() == {"007": 2, "010": 1}
