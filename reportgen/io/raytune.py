@@ -44,7 +44,7 @@ from reportgen.io.json_records import (
 from reportgen.io.options import LoadOptions
 from reportgen.io.raw import RawSweep
 from reportgen.io.registry import LoaderSpec
-from reportgen.io.tables import decode_text
+from reportgen.io.tables import file_text
 
 STEP_AXIS = "training_iteration"
 RAY_BOOKKEEPING = {
@@ -132,20 +132,13 @@ def _experiment_states(folder: Path, warnings: list[str]) -> dict[str, dict[str,
         return {}
 
 
-def _read_text(path: Path, warnings: list[str]) -> str:
-    try:
-        return decode_text(path, path.read_bytes(), warnings)
-    except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror or type(exc).__name__})", path=path) from None
-
-
 def _params(trial: Path, warnings: list[str]) -> dict[str, Any]:
     """The trial's config, nested keys joined with '/' as Ray names them in `config/a/b` result columns."""
     path = trial / "params.json"
     if not path.is_file():
         warnings.append(f"{trial.name}: no params.json; config unknown")
         return {}
-    value = parse(path, _read_text(path, warnings))
+    value = parse(path, file_text(path, warnings))
     if not isinstance(value, dict):
         raise InputError("expected a JSON object of config values", path=path)
     return {key: cell(v) for key, v in flatten(value, "/").items()}
@@ -167,7 +160,7 @@ def _results(
             return cells, cells.ne(""), None
     result = trial / "result.json"
     if result.is_file() and result.stat().st_size > 0:
-        records = read_json_lines(result, _read_text(result, warnings), "result")
+        records = read_json_lines(result, file_text(result, warnings), "result")
         frame = records_frame(records, "/", skip=("config",)).astype(object)
         return frame, frame.notna(), frame.eq(NAN_TOKEN)
     return None

@@ -86,6 +86,14 @@ def decode_text(path: Path, data: bytes, warnings: list[str]) -> str:
     raise InputError("cannot decode the file as text", path=path)  # pragma: no cover - latin-1 decodes all
 
 
+def file_text(path: Path, warnings: list[str]) -> str:
+    """A small text file's decoded content (empty allowed); a read error is a one-line InputError."""
+    try:
+        return decode_text(path, path.read_bytes(), warnings)
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror or type(exc).__name__})", path=path) from None
+
+
 def read_text(path: Path, warnings: list[str], expected: str) -> str:
     """A text file's decoded content; a folder, a missing, binary or empty file is a one-line error
     saying what was `expected` (e.g. "a header row and one row per run")."""

@@ -26,7 +26,7 @@ from reportgen.errors import InputError
 from reportgen.io.json_records import cell, parse, read_json_lines
 from reportgen.io.options import LoadOptions
 from reportgen.io.raw import RawSweep
-from reportgen.io.tables import decode_text
+from reportgen.io.tables import file_text
 from reportgen.io.wandb_json import (
     RunTableBuilder,
     history_from_records,
@@ -74,15 +74,8 @@ def sniff_local_dir(path: Path) -> bool:
     return False
 
 
-def _read_text(path: Path, warnings: list[str]) -> str:
-    try:
-        return decode_text(path, path.read_bytes(), warnings)
-    except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror or type(exc).__name__})", path=path) from None
-
-
 def _read_json(path: Path, warnings: list[str]) -> dict[str, Any]:
-    value = parse(path, _read_text(path, warnings))
+    value = parse(path, file_text(path, warnings))
     if not isinstance(value, dict):
         raise InputError(f"expected a JSON object; found a {type(value).__name__}", path=path)
     return value
@@ -92,7 +85,7 @@ def _read_config(path: Path, warnings: list[str]) -> dict[str, Any]:
     import yaml
 
     try:
-        value = yaml.safe_load(_read_text(path, warnings))
+        value = yaml.safe_load(file_text(path, warnings))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -155,7 +148,7 @@ def read_local_dir(path: Path, options: LoadOptions) -> RawSweep:
         builder.add(meta, unwrap_config(config), metrics, media)
         history_path = files / "wandb-history.jsonl"
         if history_path.is_file():
-            records = read_json_lines(history_path, _read_text(history_path, warnings), "logged step")
+            records = read_json_lines(history_path, file_text(history_path, warnings), "logged step")
             histories.append(history_from_records(records, run_id))
     if binary_only:
         warnings.append(
