@@ -24,10 +24,17 @@ def add_load_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _csv(value: str | None) -> tuple[str, ...] | None:
+    """A comma-separated flag value as a tuple (None when absent or empty)."""
     if value is None:
         return None
     items = tuple(v.strip() for v in value.split(",") if v.strip())
     return items or None
+
+
+def csv_list(value: str | None) -> list[str] | None:
+    """A comma-separated flag value as a list (None when absent or empty)."""
+    items = _csv(value)
+    return list(items) if items else None
 
 
 def load_options_from(args: argparse.Namespace):  # -> LoadOptions (imported lazily)

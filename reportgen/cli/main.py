@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from reportgen import __version__
-from reportgen.cli import inspect_cmd
+from reportgen.cli import detect_cmd, inspect_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"reportgen {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     inspect_cmd.register(sub)
+    detect_cmd.register(sub)
     formats = sub.add_parser("formats", help="list the export formats reportgen reads")
     formats.add_argument("--format", choices=("text", "json"), default="text", dest="output_format")
     formats.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)

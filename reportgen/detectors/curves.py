@@ -1,0 +1,105 @@
+"""Per-curve statistics shared by the curve detectors, computed once per sweep with groupbys over the
+long history (no Python loop per run).
+
+A curve is one (run, metric) series. `curve_stats` gives, per curve: rows logged, first and last step and
+value (the last *logged* value, NaN included), the finite minimum and maximum with their steps, and the
+first step at which a NaN, +inf or -inf was logged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reportgen.sweep import Sweep
+
+CURVE_STATS_KEY = "curve_stats"
+STAT_COLUMNS = (
+    "n",
+    "first_step",
+    "first",
+    "last_step",
+    "last",
+    "finite_n",
+    "min",
+    "max",
+    "min_step",
+    "max_step",
+    "nan_step",
+    "posinf_step",
+    "neginf_step",
+)
+
+
+def curve_stats(sweep: Sweep, cache: dict[str, Any] | None = None) -> pd.DataFrame:
+    """One row per (run_id, metric) with a history; index (run_id, metric). Cached in `cache`."""
+    if cache is not None and CURVE_STATS_KEY in cache:
+        cached: pd.DataFrame = cache[CURVE_STATS_KEY]
+        return cached
+    h = sweep.history
+    if h.empty:
+        out = pd.DataFrame(columns=list(STAT_COLUMNS))
+        out.index = pd.MultiIndex.from_arrays([[], []], names=["run_id", "metric"])
+    else:
+        out = _compute(h)
+    if cache is not None:
+        cache[CURVE_STATS_KEY] = out
+    return out
+
+
+def _compute(h: pd.DataFrame) -> pd.DataFrame:
+    keys = [h["run_id"], h["metric"]]
+    values = h["value"].to_numpy()
+    steps = h["step"]
+    grouped = h.groupby(keys, observed=True, sort=True)
+    # history is sorted by run, metric, step: first/last rows of each group are its first/last steps
+    first_rows = grouped.head(1).index
+    last_rows = grouped.tail(1).index
+    out = pd.DataFrame(
+        {
+            "n": grouped.size(),
+            "first_step": steps.loc[first_rows].to_numpy(),
+            "first": h["value"].loc[first_rows].to_numpy(),
+            "last_step": steps.loc[last_rows].to_numpy(),
+            "last": h["value"].loc[last_rows].to_numpy(),
+        }
+    )
+    finite = pd.Series(np.where(np.isfinite(values), values, np.nan), index=h.index)
+    by_finite = finite.groupby(keys, observed=True, sort=True)
+    out["finite_n"] = by_finite.count()
+    out["min"] = by_finite.min()
+    out["max"] = by_finite.max()
+    group = grouped.ngroup().to_numpy()
+    out["min_step"] = _step_of_extreme(group, values, steps.to_numpy(), len(out), largest=False)
+    out["max_step"] = _step_of_extreme(group, values, steps.to_numpy(), len(out), largest=True)
+    for column, mask in (
+        ("nan_step", np.isnan(values)),
+        ("posinf_step", np.isposinf(values)),
+        ("neginf_step", np.isneginf(values)),
+    ):
+        firsts = steps[mask].groupby([k[mask] for k in keys], observed=True).min()
+        out[column] = firsts.reindex(out.index)
+    return out
+
+
+def _step_of_extreme(
+    group: np.ndarray, values: np.ndarray, steps: np.ndarray, n_groups: int, largest: bool
+) -> np.ndarray:
+    """Per group, the first step at which the finite minimum (or maximum) is reached; NaN when the curve
+    has no finite value. One lexsort, no loop per curve."""
+    finite = np.isfinite(values)
+    key = np.where(finite, -values if largest else values, np.inf)
+    order = np.lexsort((key, group))  # stable: among equal values the earlier step (row) comes first
+    first_of_group = np.ones(len(order), dtype=bool)
+    first_of_group[1:] = group[order][1:] != group[order][:-1]
+    rows = order[first_of_group]
+    out = np.full(n_groups, np.nan)
+    out[group[rows]] = np.where(finite[rows], steps[rows], np.nan)
+    return out
+
+
+def final_values(sweep: Sweep, metric: str) -> pd.Series:
+    """The summary value of `metric` per run (runs table), indexed by run_id."""
+    return sweep.runs.set_index("run_id")[metric]

@@ -1,0 +1,93 @@
+"""NAN001 nan-or-inf-metric: a metric logged NaN or +-inf in some runs.
+
+What: for every metric, the runs where it became NaN or infinite, with the first step at which each run
+logged a NaN, +inf or -inf (its onset). From the history when there is one; otherwise from the summary,
+where +-inf is always reported and NaN only in runs that logged other metrics (a run that failed before
+logging anything has no values, not NaN values).
+
+Why it matters: a NaN or inf loss is the clearest sign of divergence (learning rate too high, bad
+initialisation, fp16 overflow, a bug), and every later value of that run is meaningless. The onset step
+separates "diverged at once" (initialisation, lr far too high) from "diverged late" (instability).
+
+Thresholds: none; a single non-finite logged value is reported.
+
+Known false positives: metrics that are legitimately infinite or undefined for a while (a perplexity
+logged before the first evaluation as inf, a ratio with a zero denominator at step 0).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from reportgen.detectors.base import Context
+from reportgen.detectors.curves import curve_stats
+from reportgen.findings import Finding
+from reportgen.sweep import Sweep
+
+
+def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
+    stats = curve_stats(sweep, ctx.cache)
+    findings = []
+    history_metrics = set(stats.index.get_level_values("metric")) if len(stats) else set()
+    for metric in sweep.schema.metric_names:
+        if metric in history_metrics:
+            onsets = _from_history(stats.xs(metric, level="metric"))
+            source = "history"
+        else:
+            onsets = _from_summary(sweep, metric)
+            source = "summary"
+        if onsets.empty:
+            continue
+        runs_with_metric = int(
+            sweep.runs[metric].notna().sum()
+            if source == "summary"
+            else stats.xs(metric, level="metric").shape[0]
+        )
+        run_ids = onsets.index.tolist()
+        evidence = {
+            "metric": metric,
+            "source": source,
+            "n_runs": len(run_ids),
+            "n_runs_with_metric": max(runs_with_metric, len(run_ids)),
+            "runs": [
+                {"run_id": rid, **{k: _step(v) if k.endswith("_step") else float(v) for k, v in row.items()}}
+                for rid, row in onsets.iterrows()
+            ],
+        }
+        if source == "history":
+            evidence["onset_steps"] = sorted({float(v) for v in onsets["first_bad_step"]})
+        title = f"{metric} became NaN or inf in {len(run_ids)} run" + ("s" if len(run_ids) != 1 else "")
+        findings.append(ctx.finding(title=title, run_ids=run_ids, evidence=evidence, key=metric))
+    return findings
+
+
+def _from_history(stats: pd.DataFrame) -> pd.DataFrame:
+    bad = stats[["nan_step", "posinf_step", "neginf_step"]]
+    bad = bad[bad.notna().any(axis=1)]
+    out = pd.DataFrame(
+        {
+            "first_bad_step": bad.min(axis=1),
+            "first_nan_step": bad["nan_step"],
+            "first_inf_step": bad[["posinf_step", "neginf_step"]].min(axis=1),
+        }
+    )
+    out.index = out.index.astype(str)
+    return out
+
+
+def _from_summary(sweep: Sweep, metric: str) -> pd.DataFrame:
+    runs = sweep.runs.set_index("run_id")
+    values = runs[metric].to_numpy(dtype="float64")
+    metric_cols = [m for m in sweep.schema.metric_names if m != metric]
+    logged_other = (
+        runs[metric_cols].notna().any(axis=1).to_numpy() if metric_cols else np.zeros(len(runs), bool)
+    )
+    bad = np.isinf(values) | (np.isnan(values) & logged_other)
+    picked = runs.index[bad].astype(str)
+    return pd.DataFrame({"summary_value": values[bad]}, index=picked)
+
+
+def _step(value: float) -> float | None:
+    """A step, or None when that kind of value never appeared (JSON null, not NaN)."""
+    return None if np.isnan(value) else float(value)
