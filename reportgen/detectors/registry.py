@@ -14,6 +14,10 @@ REGISTRY: tuple[DetectorSpec, ...] = (
     # run health
     DetectorSpec("NAN001", "nan-or-inf-metric", "high", _P + "nan_metric"),
     DetectorSpec("RUN001", "crashed-run", "high", _P + "crashed_run"),
+    # run health (group A rows)
+    # curves (group B rows)
+    # search space and ranking (group A rows)
+    # hyperparameter effects (group C rows): last, they read the issues found above
 )
 
 

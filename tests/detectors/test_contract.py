@@ -35,7 +35,8 @@ CASES = {
     "no history": (
         "run_id,state,lr,batch_size,val_loss\n"
         + "".join(
-            f"r{i},{'finished' if i % 3 else 'crashed'},{10 ** -(i % 4 + 1)},{2 ** (i % 4 + 4)},{0.5 + i / 10}\n"
+            f"r{i},{'finished' if i % 3 else 'crashed'},{10 ** -(i % 4 + 1)},{2 ** (i % 4 + 4)},"
+            f"{0.5 + i / 10}\n"
             for i in range(12)
         ),
         None,
