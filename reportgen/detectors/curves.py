@@ -72,15 +72,20 @@ def _compute(h: pd.DataFrame) -> pd.DataFrame:
     out["min"] = by_finite.min()
     out["max"] = by_finite.max()
     group = grouped.ngroup().to_numpy()
-    out["min_step"] = _step_of_extreme(group, values, steps.to_numpy(), len(out), largest=False)
-    out["max_step"] = _step_of_extreme(group, values, steps.to_numpy(), len(out), largest=True)
+    step_values = steps.to_numpy()
+    out["min_step"] = _step_of_extreme(group, values, step_values, len(out), largest=False)
+    out["max_step"] = _step_of_extreme(group, values, step_values, len(out), largest=True)
     for column, mask in (
         ("nan_step", np.isnan(values)),
         ("posinf_step", np.isposinf(values)),
         ("neginf_step", np.isneginf(values)),
     ):
-        firsts = steps[mask].groupby([k[mask] for k in keys], observed=True).min()
-        out[column] = firsts.reindex(out.index)
+        # on integer group codes: reindexing a categorical MultiIndex trips over pandas code dtypes
+        first = np.full(len(out), np.nan)
+        if mask.any():
+            mins = pd.Series(step_values[mask]).groupby(group[mask]).min()
+            first[mins.index.to_numpy()] = mins.to_numpy()
+        out[column] = first
     return out
 
 

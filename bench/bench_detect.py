@@ -1,0 +1,67 @@
+"""Detection benchmark: every registered detector over a synthetic sweep with a large history.
+
+Uses the seeded generator of bench_load.py (R runs x S steps x M metrics, 10% crashed early, NaN
+divergence for high learning rates), loads it once, then times `run_detectors` and `build_factsheet`
+(medians of --repeat) against the floor of a bare `pandas.read_parquet` of the same history, and prints
+the slowest detectors. Prints a Markdown table.
+
+    python bench/bench_detect.py --runs 1000 --steps 500 --metrics 2 --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_load import make_sweep, median_seconds  # noqa: E402
+
+from reportgen.detectors.base import Context  # noqa: E402
+from reportgen.detectors.registry import REGISTRY  # noqa: E402
+from reportgen.detectors.run import run_detectors  # noqa: E402
+from reportgen.facts import build_factsheet  # noqa: E402
+from reportgen.io.load import load_sweep  # noqa: E402
+from reportgen.io.options import LoadOptions  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument("--steps", type=int, default=500)
+    parser.add_argument("--metrics", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        paths = make_sweep(folder, args.runs, args.steps, args.metrics)
+        history = paths["long parquet"]
+        floor = median_seconds(lambda: pd.read_parquet(history), args.repeat)
+        sweep = load_sweep(folder / "runs.parquet", LoadOptions(history=history))
+        detect = median_seconds(lambda: run_detectors(sweep), args.repeat)
+        detection = run_detectors(sweep)
+        facts = median_seconds(lambda: build_factsheet(sweep, detection), args.repeat)
+        print(f"history rows: {len(sweep.history):,}; findings: {len(detection.findings)}; "
+              f"detector errors: {len(detection.errors)}")
+        print("| stage | seconds | ratio to bare read |")
+        print("| --- | ---: | ---: |")
+        print(f"| bare read_parquet | {floor:.2f} | 1.0x |")
+        print(f"| run_detectors (all {len(REGISTRY)}) | {detect:.2f} | {detect / floor:.1f}x |")
+        print(f"| build_factsheet | {facts:.2f} | {facts / floor:.1f}x |")
+        timings = []
+        for spec in REGISTRY:
+            ctx = Context(spec=spec, thresholds=spec.thresholds_model(), severity=spec.severity,
+                          prior=tuple(detection.findings))
+            start = time.perf_counter()
+            spec.load().detect(sweep, ctx)
+            timings.append((time.perf_counter() - start, spec.name))
+        slowest = ", ".join(f"{name} {secs:.2f}s" for secs, name in sorted(timings, reverse=True)[:5])
+        print(f"\nslowest detectors (cold cache): {slowest}")
+
+
+if __name__ == "__main__":
+    main()
