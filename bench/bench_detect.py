@@ -43,8 +43,9 @@ def main() -> None:
         floor = median_seconds(lambda: pd.read_parquet(history), args.repeat)
         sweep = load_sweep(folder / "runs.parquet", LoadOptions(history=history))
         detect = median_seconds(lambda: run_detectors(sweep), args.repeat)
-        detection = run_detectors(sweep)
-        facts = median_seconds(lambda: build_factsheet(sweep, detection), args.repeat)
+        cache: dict[str, object] = {}
+        detection = run_detectors(sweep, cache=cache)
+        facts = median_seconds(lambda: build_factsheet(sweep, detection, cache), args.repeat)
         print(f"history rows: {len(sweep.history):,}; findings: {len(detection.findings)}; "
               f"detector errors: {len(detection.errors)}")
         print("| stage | seconds | ratio to bare read |")

@@ -62,11 +62,11 @@ class FactSheet(BaseModel):
         return self.runs.at[run_id, attribute]
 
 
-def build_factsheet(sweep: Sweep, detection: Detection) -> FactSheet:
-    """The FactSheet of a sweep and the findings detected on it."""
+def build_factsheet(sweep: Sweep, detection: Detection, cache: dict[str, Any] | None = None) -> FactSheet:
+    """The FactSheet of a sweep and the findings detected on it (`cache`: the one detection used)."""
     runs = sweep.runs.set_index("run_id", drop=False).rename_axis(None)
     columns: dict[str, pd.Series] = {}
-    stats = curve_stats(sweep)
+    stats = curve_stats(sweep, cache)
     for metric in stats.index.get_level_values("metric").unique() if len(stats) else []:
         per_run = stats.xs(metric, level="metric").reindex(runs.index)
         for stat in CURVE_FACTS:

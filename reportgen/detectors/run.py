@@ -35,14 +35,20 @@ def _thresholds(spec: DetectorSpec, config: DetectConfig) -> object:
         raise UsageError(f"threshold {spec.name}.{where}: {first['msg']}") from None
 
 
-def run_detectors(sweep: Sweep, config: DetectConfig | None = None) -> Detection:
-    """All selected detectors in registry order; findings in that order, as each detector returns them."""
+def run_detectors(
+    sweep: Sweep, config: DetectConfig | None = None, cache: dict[str, object] | None = None
+) -> Detection:
+    """All selected detectors in registry order; findings in that order, as each detector returns them.
+
+    `cache` holds what detectors compute for the sweep (per-curve statistics); pass the same dict to
+    `build_factsheet` to reuse it.
+    """
     config = config or DetectConfig()
     specs = _selected(config)
     prepared = [(spec, _thresholds(spec, config)) for spec in specs]  # bad thresholds fail before any work
     findings: list[Finding] = []
     errors: list[DetectorError] = []
-    cache: dict[str, object] = {}
+    cache = {} if cache is None else cache
     for spec, thresholds in prepared:
         severity = next((v for k, v in config.severity.items() if find_spec(k) == spec), spec.severity)
         ctx = Context(spec=spec, thresholds=thresholds, severity=severity, prior=tuple(findings), cache=cache)
