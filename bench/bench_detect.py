@@ -19,14 +19,14 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_load import make_sweep, median_seconds  # noqa: E402
+from bench_load import make_sweep, median_seconds
 
-from reportgen.detectors.base import Context  # noqa: E402
-from reportgen.detectors.registry import REGISTRY  # noqa: E402
-from reportgen.detectors.run import run_detectors  # noqa: E402
-from reportgen.facts import build_factsheet  # noqa: E402
-from reportgen.io.load import load_sweep  # noqa: E402
-from reportgen.io.options import LoadOptions  # noqa: E402
+from reportgen.detectors.base import Context
+from reportgen.detectors.registry import REGISTRY
+from reportgen.detectors.run import run_detectors
+from reportgen.facts import build_factsheet
+from reportgen.io.load import load_sweep
+from reportgen.io.options import LoadOptions
 
 
 def main() -> None:
