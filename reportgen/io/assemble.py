@@ -204,13 +204,9 @@ def _history(
 
 
 def _steps_from_columns(df: pd.DataFrame, warnings: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Without history, the last step from a summary column such as `_step` or `epoch`, if any."""
+    """Without history, the last step from a progress column such as `_step`, `epoch` or `epochs_done`."""
     col = next(
-        (
-            c
-            for c in (*infer.STEP_AXES, "steps", "epochs")
-            if c in df.columns and pd.api.types.is_numeric_dtype(df[c].dtype)
-        ),
+        (c for c in df.columns if infer.is_progress(str(c)) and pd.api.types.is_numeric_dtype(df[c].dtype)),
         None,
     )
     if col is None:

@@ -98,8 +98,24 @@ _SPLIT_SETTING = re.compile(
 )
 
 
+_PROGRESS = re.compile(
+    r"^(epochs?|steps?|iters?|iterations?|global_step)_(done|completed|trained|run|ran|reached)$"
+    r"|^(steps|num_steps_done|completed_epochs|epochs_completed)$",
+    re.IGNORECASE,
+)
+
+
+def is_progress(name: str) -> bool:
+    """A runs-table column counting how far a run got (`epoch`, `_step`, `epochs_done`), not a setting:
+    the planned `epochs`/`max_iters` are parameters, the reached `epoch`/`epochs_done` are progress."""
+    return name in STEP_AXES or bool(_PROGRESS.match(name))
+
+
 def looks_like_metric(name: str) -> bool:
-    """The name alone says metric: a train/val/test split marker, a '/' namespace, or a metric word."""
+    """The name alone says metric: progress (`epochs_done`), a train/val/test split marker, a '/'
+    namespace, or a metric word."""
+    if is_progress(name):
+        return True
     if _METRIC_SPLIT.search(name) and _SPLIT_SETTING.search(name):
         return False
     if _METRIC_SPLIT.search(name) or "/" in name:
@@ -109,6 +125,8 @@ def looks_like_metric(name: str) -> bool:
 
 def looks_like_param(name: str) -> bool:
     """The name alone says hyperparameter (lr, batch_size, dropout, n_layers, optimizer...)."""
+    if is_progress(name):
+        return False
     if _METRIC_SPLIT.search(name):
         return bool(_SPLIT_SETTING.search(name))
     return bool(_PARAM_WORDS.search(name))
