@@ -46,8 +46,10 @@ def main() -> None:
         cache: dict[str, object] = {}
         detection = run_detectors(sweep, cache=cache)
         facts = median_seconds(lambda: build_factsheet(sweep, detection, cache), args.repeat)
-        print(f"history rows: {len(sweep.history):,}; findings: {len(detection.findings)}; "
-              f"detector errors: {len(detection.errors)}")
+        print(
+            f"history rows: {len(sweep.history):,}; findings: {len(detection.findings)}; "
+            f"detector errors: {len(detection.errors)}"
+        )
         print("| stage | seconds | ratio to bare read |")
         print("| --- | ---: | ---: |")
         print(f"| bare read_parquet | {floor:.2f} | 1.0x |")
@@ -55,8 +57,12 @@ def main() -> None:
         print(f"| build_factsheet | {facts:.2f} | {facts / floor:.1f}x |")
         timings = []
         for spec in REGISTRY:
-            ctx = Context(spec=spec, thresholds=spec.thresholds_model(), severity=spec.severity,
-                          prior=tuple(detection.findings))
+            ctx = Context(
+                spec=spec,
+                thresholds=spec.thresholds_model(),
+                severity=spec.severity,
+                prior=tuple(detection.findings),
+            )
             start = time.perf_counter()
             spec.load().detect(sweep, ctx)
             timings.append((time.perf_counter() - start, spec.name))

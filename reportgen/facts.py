@@ -6,7 +6,8 @@ see the same numbers. Three layers, all raw (never rounded):
 - `runs`: one row per run (index run_id): state, steps, last_step, runtime, every param, every metric's
   summary, and per history curve its first/min/max value, the steps of its min and max, its first
   non-finite step, plus the final val/train ratio of every metric pair and one `issue.<name>` flag per
-  issue type found by the detectors.
+  issue type found by the detectors (`detectors.issues.run_issues`: what counts as an issue is decided
+  there, once, for the FactSheet and the hyperparameter detectors alike).
 - `sweep`: scalar facts about the whole sweep (`runs`, `state.<s>.count`/`.rate`, `issue.<name>.count`/
   `.rate`, `issue.any.count`/`.rate`, the objective's best run and value).
 - `findings`: every finding by id (its evidence holds the per-bucket and per-group tables).
@@ -25,26 +26,11 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from reportgen.detectors.curves import curve_stats
+from reportgen.detectors.issues import run_issues
 from reportgen.findings import Detection, Finding
 from reportgen.sweep import Sweep
 
 CURVE_FACTS = ("first", "min", "min_step", "max", "max_step", "first_step", "last_step")
-# informational detectors describe the sweep; they do not mark runs as having a problem
-NOT_ISSUES = frozenset(
-    {
-        "top-runs",
-        "group-stability",
-        "param-importance",
-        "param-issue-rate",
-        "interaction-risk",
-        "duplicate-configs",
-        "early-stopping-idle",
-        "log-scale-sampled-uniformly",
-        "best-at-boundary",
-        "seed-variance",
-        "outlier-run",
-    }
-)
 
 
 class FactSheet(BaseModel):
@@ -78,7 +64,8 @@ def build_factsheet(sweep: Sweep, detection: Detection, cache: dict[str, Any] | 
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = runs[pair.val].to_numpy(dtype="float64") / runs[pair.train].to_numpy(dtype="float64")
             columns[f"{pair.val}/{pair.train}"] = pd.Series(ratio, index=runs.index)
-    issues = _issue_flags(runs.index, detection.findings)
+    issues = run_issues(sweep, detection.findings)
+    issues.index = runs.index
     for name in issues.columns:
         columns[f"issue.{name}"] = issues[name]
     table = pd.concat([runs, pd.DataFrame(columns, index=runs.index)], axis=1)
@@ -88,19 +75,6 @@ def build_factsheet(sweep: Sweep, detection: Detection, cache: dict[str, Any] | 
         findings={f.id: f for f in detection.findings},
         issue_names=list(issues.columns),
     )
-
-
-def _issue_flags(index: pd.Index, findings: list[Finding]) -> pd.DataFrame:
-    """One bool column per issue type (finding name), True for the runs a finding of that type names."""
-    flags: dict[str, pd.Series] = {}
-    for f in findings:
-        if f.name in NOT_ISSUES:
-            continue
-        column = flags.setdefault(f.name, pd.Series(False, index=index))
-        column.loc[column.index.isin(f.run_ids)] = True
-    out = pd.DataFrame(flags, index=index)
-    out["any"] = out.any(axis=1) if flags else pd.Series(False, index=index)
-    return out
 
 
 def _sweep_facts(sweep: Sweep, issues: pd.DataFrame) -> dict[str, Any]:

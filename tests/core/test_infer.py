@@ -104,8 +104,14 @@ def test_step_axis_and_id_column() -> None:
 
 
 def test_progress_columns_are_not_parameters() -> None:
-    df = pd.DataFrame({"epochs": [20] * 6, "epochs_done": [2, 20, 20, 5, 20, 20], "max_iters": [5000] * 6,
-                       "epoch": [1, 19, 19, 4, 19, 19]})
+    df = pd.DataFrame(
+        {
+            "epochs": [20] * 6,
+            "epochs_done": [2, 20, 20, 5, 20, 20],
+            "max_iters": [5000] * 6,
+            "epoch": [1, 19, 19, 4, 19, 19],
+        }
+    )
     params, metrics = infer.split_roles(df, list(df.columns))
     assert params == ["epochs", "max_iters"] and metrics == ["epochs_done", "epoch"]
     assert infer.is_progress("epochs_done") and not infer.is_progress("epochs")

@@ -19,6 +19,9 @@ ROOT = FIXTURES / "detectors"
 
 def _load(folder: Path):
     options = json.loads((folder / "options.json").read_text()) if (folder / "options.json").exists() else {}
+    for key in ("history", "sweep_config"):  # paths in options.json are relative to the fixture folder
+        if key in options:
+            options[key] = folder / options[key]
     if (folder / "history.csv").exists():
         options["history"] = folder / "history.csv"
     return load_sweep(folder / "runs.csv", LoadOptions(**options))

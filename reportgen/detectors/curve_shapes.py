@@ -1,0 +1,257 @@
+"""Shared helpers of the curve detectors (CRV001-CRV008): which metrics are losses, learning rates or
+gradient norms, and one metric's finite history as a flat table with per-curve positions, so each
+detector is a handful of groupby, cumulative and rolling operations over the long history (no Python
+loop per run or per step).
+
+A curve is one (run, metric) series. `finite_curves` keeps only its finite values (NaN and inf are
+NAN001's business), in step order, with `pos` (0-based position among the finite points), `n` (finite
+points of the curve) and `frac` (where the step lies between the curve's first and last step, 0 to 1).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reportgen.sweep import Direction, Sweep
+
+FAILED_STATES = ("crashed", "failed", "killed")
+
+_SEP = r"[/_.\-\s]"
+_LR = re.compile(rf"(^|{_SEP})(lr|learning{_SEP}?rate)({_SEP}|$)", re.IGNORECASE)
+# lr-like names that are not the learning rate itself (a floor, a schedule length, a multiplier)
+_NOT_LR = re.compile(r"(min|max_iters|decay|warmup|iters|steps|schedule|scale|mult|factor|ratio)", re.I)
+_GRAD_NORM = re.compile(rf"grad(ient)?s?{_SEP}?(total{_SEP}?)?norm|grad{_SEP}?l2|gnorm", re.IGNORECASE)
+# goal-"min" metrics that are not losses: timings, sizes, counters
+_NOT_LOSS = re.compile(r"(time|runtime|duration|sec|seconds|memory|mem|throughput|tokens|samples)", re.I)
+_VAL = re.compile(rf"(^|{_SEP})(val|valid|validation|eval|dev|test|holdout)({_SEP}|$)", re.IGNORECASE)
+
+
+def is_lr_name(name: str) -> bool:
+    """lr, learning_rate, lr-Adam, optimizer/lr, train/lr_group0 (not min_lr or lr_decay_iters)."""
+    return bool(_LR.search(name)) and not _NOT_LR.search(name.replace("lr", "").replace("LR", ""))
+
+
+def is_grad_norm_name(name: str) -> bool:
+    """grad_norm, gradnorm, grad/norm, gradient_norm, grad_norm/total, train/grad_norm."""
+    return bool(_GRAD_NORM.search(name))
+
+
+def is_val_name(name: str) -> bool:
+    """A validation/test-split metric name (val_loss, val/loss, loss_valid, eval/loss)."""
+    return bool(_VAL.search(name))
+
+
+def history_metrics(sweep: Sweep) -> list[str]:
+    """Metrics that have at least one history row, in the history's category order."""
+    h = sweep.history
+    if h.empty:
+        return []
+    present = h["metric"].value_counts()
+    return [str(m) for m in present.index[present.to_numpy() > 0]]
+
+
+def loss_metrics(sweep: Sweep) -> list[str]:
+    """History metrics whose goal is "min" and that are losses rather than timings, learning rates or
+    gradient norms, in schema order."""
+    logged = set(history_metrics(sweep))
+    return [
+        m.name
+        for m in sweep.schema.metrics
+        if m.goal == "min"
+        and m.name in logged
+        and not _NOT_LOSS.search(m.name)
+        and not is_lr_name(m.name)
+        and not is_grad_norm_name(m.name)
+    ]
+
+
+def train_loss_metric(sweep: Sweep) -> str | None:
+    """The training loss to judge a schedule against: the train side of the first logged loss pair,
+    else the first logged loss that is not a validation metric."""
+    losses = loss_metrics(sweep)
+    for pair in sweep.schema.pairs:
+        if pair.train in losses:
+            return pair.train
+    return next((m for m in losses if not is_val_name(m)), None)
+
+
+def metric_goal(sweep: Sweep, name: str) -> Direction | None:
+    spec = next((m for m in sweep.schema.metrics if m.name == name), None)
+    return spec.goal if spec else None
+
+
+def finite_curves(sweep: Sweep, metric: str, cache: dict[str, Any] | None = None) -> pd.DataFrame:
+    """The finite history rows of `metric`: run_id (str), step, value, pos, n, frac; sorted by run and
+    step. Cached per metric in `cache` (shared by the detectors of one detection)."""
+    key = f"curve_shapes.finite:{metric}"
+    if cache is not None and key in cache:
+        cached: pd.DataFrame = cache[key]
+        return cached
+    out = _finite(raw_curves(sweep, metric))
+    if cache is not None:
+        cache[key] = out
+    return out
+
+
+def raw_curves(sweep: Sweep, metric: str) -> pd.DataFrame:
+    """All history rows of `metric` (NaN and inf included): run_id (categorical of the run ids as text,
+    only the runs that logged it), step, value."""
+    h = sweep.history
+    if h.empty:
+        return pd.DataFrame(
+            {
+                "run_id": pd.Categorical([]),
+                "step": pd.Series([], dtype="float64"),
+                "value": pd.Series([], dtype="float64"),
+            }
+        )
+    mask = (h["metric"] == metric).to_numpy()
+    ids = h["run_id"].to_numpy()[mask] if not isinstance(h["run_id"].dtype, pd.CategoricalDtype) else None
+    if ids is None:
+        codes = h["run_id"].cat.codes.to_numpy()[mask]
+        used = np.unique(codes)
+        categories = h["run_id"].cat.categories.astype(str)[used]
+        run_id = pd.Categorical.from_codes(np.searchsorted(used, codes), categories=categories)
+    else:
+        run_id = pd.Categorical(np.asarray(ids).astype(str))
+    return pd.DataFrame(
+        {
+            "run_id": run_id,
+            "step": h["step"].to_numpy(dtype="float64")[mask],
+            "value": h["value"].to_numpy(dtype="float64")[mask],
+        }
+    )
+
+
+def _finite(rows: pd.DataFrame) -> pd.DataFrame:
+    keep = np.isfinite(rows["value"].to_numpy()) & np.isfinite(rows["step"].to_numpy())
+    d = rows.loc[keep].reset_index(drop=True)
+    d["run_id"] = d["run_id"].cat.remove_unused_categories()
+    if d.empty:
+        return d.assign(pos=pd.Series([], dtype="int64"), n=pd.Series([], dtype="int64"), frac=[])
+    g = d.groupby("run_id", sort=False, observed=True)
+    d["pos"] = g.cumcount().to_numpy()
+    d["n"] = g["step"].transform("size").to_numpy()
+    first = g["step"].transform("first").to_numpy()
+    span = g["step"].transform("last").to_numpy() - first
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d["frac"] = np.where(span > 0, (d["step"].to_numpy() - first) / span, 0.0)
+    return d
+
+
+def per_curve(d: pd.DataFrame) -> pd.DataFrame:
+    """One row per run of a finite_curves table: n, first/last step and value, min/max with the first
+    step each is reached. Index run_id, in the table's run order."""
+    g = d.groupby("run_id", sort=False, observed=True)
+    out = pd.DataFrame(
+        {
+            "n": g.size(),
+            "first_step": g["step"].first(),
+            "first": g["value"].first(),
+            "last_step": g["step"].last(),
+            "last": g["value"].last(),
+            "min": g["value"].min(),
+            "max": g["value"].max(),
+        }
+    )
+    out["min_step"] = d.loc[g["value"].idxmin().to_numpy(), ["run_id", "step"]].set_index("run_id")["step"]
+    out["max_step"] = d.loc[g["value"].idxmax().to_numpy(), ["run_id", "step"]].set_index("run_id")["step"]
+    return out
+
+
+def per_row(d: pd.DataFrame, per_run: pd.Series) -> np.ndarray:
+    """A per-run value broadcast to the rows of a curves table (NaN for runs `per_run` lacks)."""
+    categories = d["run_id"].cat.categories
+    lookup = np.append(per_run.reindex(pd.Index(categories.astype(str))).to_numpy(dtype="float64"), np.nan)
+    return lookup[d["run_id"].cat.codes.to_numpy()]  # code -1 (no run) picks the trailing NaN
+
+
+def rolling_within(
+    d: pd.DataFrame, values: np.ndarray, window: int, stat: str, *, where: str, min_periods: int = 1
+) -> np.ndarray:
+    """A rolling statistic ("median", "min", ...) over each curve's own points, for every row of a
+    curves table whose rows are grouped by run (each run's rows contiguous, in step order).
+
+    `where`: "before" (the `window` points before the row, not the row), "after" (the `window` points
+    after it) or "centred" (a centred window of `window` points including the row). NaN where fewer than
+    `min_periods` values are in the window. One flat rolling pass over the values with `window` NaNs
+    between curves, so windows never reach into a neighbouring curve (a groupby().rolling() costs a
+    Python-level step per curve, which dominates with tens of thousands of short curves).
+    """
+    n = len(values)
+    if n == 0:
+        return np.array([], dtype="float64")
+    codes = d["run_id"].cat.codes.to_numpy()
+    group = np.cumsum(np.r_[True, codes[1:] != codes[:-1]]) - 1
+    at = np.arange(n) + (group + 1) * window
+    padded = np.full(n + (group[-1] + 2) * window, np.nan)
+    padded[at] = values
+    if where == "after":
+        rolled = getattr(pd.Series(padded[::-1]).rolling(window, min_periods=min_periods), stat)()
+        return np.asarray(rolled.to_numpy()[::-1][at + 1], dtype="float64")
+    rolling = pd.Series(padded).rolling(window, min_periods=min_periods, center=where == "centred")
+    rolled_values = getattr(rolling, stat)().to_numpy()
+    return np.asarray(rolled_values[at - 1] if where == "before" else rolled_values[at], dtype="float64")
+
+
+def tail_rows(d: pd.DataFrame, share: float) -> np.ndarray:
+    """Mask of each curve's last ceil(share * n) points (at least one)."""
+    n = d["n"].to_numpy()
+    k = np.maximum(1, np.ceil(share * n))
+    return np.asarray(d["pos"].to_numpy() >= n - k)
+
+
+def value_asof(d: pd.DataFrame, run_ids: pd.Index | np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """The curve value at the last logged step at or before each (run, step); NaN when none."""
+    if len(run_ids) == 0 or d.empty:
+        return np.full(len(run_ids), np.nan)
+    categories = d["run_id"].cat.categories
+    codes = pd.Categorical(np.asarray(run_ids).astype(str), categories=categories).codes
+    left = pd.DataFrame(
+        {"code": codes, "step": np.asarray(steps, dtype=float), "order": np.arange(len(codes))}
+    )
+    left = left[np.isfinite(left["step"].to_numpy()) & (codes >= 0)]
+    right = pd.DataFrame(
+        {
+            "code": d["run_id"].cat.codes.to_numpy(),
+            "step": d["step"].to_numpy(),
+            "value": d["value"].to_numpy(),
+        }
+    ).sort_values("step", kind="stable")
+    merged = pd.merge_asof(
+        left.sort_values("step", kind="stable"), right, on="step", by="code", direction="backward"
+    )
+    out = np.full(len(run_ids), np.nan)
+    out[merged["order"].to_numpy()] = merged["value"].to_numpy()
+    return out
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per-run evidence records: raw floats, None for a step or value that does not exist."""
+    rows = frame.reset_index().to_dict("records")
+    return [{k: _plain(v) for k, v in row.items()} for row in rows]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) else float(value)
+    return value
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def finished_or_unknown(sweep: Sweep) -> set[str]:
+    """Run ids that did not crash, fail or get killed (their curves end where training ended)."""
+    runs = sweep.runs
+    return set(runs.loc[~runs["state"].isin(FAILED_STATES), "run_id"].astype(str))

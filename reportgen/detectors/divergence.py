@@ -1,0 +1,133 @@
+"""CRV001 divergence: a loss that blew up mid-training and did not come back down.
+
+What: for every loss curve (a history metric whose goal is "min", not a timing), the runs whose loss
+ended far above the lowest value it had reached: the end level (median of the last `tail_share` of the
+logged points, so one noisy last point neither hides nor fakes it) is at least `min_ratio` times the
+minimum and gives back at least `min_giveback` of the improvement from the first value to the minimum.
+Per run: the minimum and its step, the onset (first step after the minimum at which the loss passed
+half-way from the minimum to the end level), the peak after the minimum, the end level and the ratios
+of end and peak to the minimum. Validation losses that have a training counterpart in the history are
+left to CRV004 overfitting (a val loss rising while train falls is overfitting, not divergence).
+
+Why it matters: a loss that rises far above its best and stays there means training became unstable
+(learning rate too high for this point of the schedule, no warm-up or clipping, fp16 overflow, a data
+or tokenizer bug): the run's final metrics say nothing about its config, and its best checkpoint is
+the only usable one.
+
+Thresholds: `min_ratio` (default 1.3): end level over the minimum; 30% above its best is far beyond
+step-to-step noise of a training loss and below what every real divergence in the nanoGPT chart
+export reaches (1.47 to 1.82). `min_giveback` (default 0.1): share of the learned improvement given back,
+so a tiny loss near zero moving from 0.010 to 0.013 is not called a divergence. `tail_share` (default
+0.1): the share of each curve's last points whose median is its end level. `min_points` (default 5):
+curves with fewer finite points are skipped. When the minimum is not positive only `min_giveback`
+applies.
+
+Known false positives: curriculum or data-mixture changes and restarts that raise the loss on purpose;
+losses logged per batch with heavy noise near the end; a warm restart of the learning rate (SGDR) near
+the end of the run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from reportgen.detectors.base import Context
+from reportgen.detectors.curve_shapes import (
+    finite_curves,
+    history_metrics,
+    loss_metrics,
+    per_curve,
+    per_row,
+    plural,
+    records,
+    tail_rows,
+)
+from reportgen.findings import Finding
+from reportgen.sweep import Sweep
+
+
+class Thresholds(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    min_ratio: float = Field(default=1.3, gt=1, description="end level over the curve's minimum")
+    min_giveback: float = Field(
+        default=0.1, gt=0, description="share of the first-to-minimum improvement given back at the end"
+    )
+    tail_share: float = Field(default=0.1, gt=0, le=0.5, description="last share of points: end level")
+    min_points: int = Field(default=5, ge=3, description="finite points a curve needs")
+
+
+def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
+    t: Thresholds = ctx.thresholds
+    logged = set(history_metrics(sweep))
+    paired_val = {p.val for p in sweep.schema.pairs if p.train in logged}
+    findings = []
+    for metric in loss_metrics(sweep):
+        if metric in paired_val:
+            continue
+        flagged = diverged_curves(finite_curves(sweep, metric, ctx.cache), t)
+        if flagged.empty:
+            continue
+        run_ids = flagged.index.tolist()
+        evidence = {
+            "metric": metric,
+            "n_runs": len(run_ids),
+            "n_runs_with_metric": int(finite_curves(sweep, metric, ctx.cache)["run_id"].nunique()),
+            "onset_steps": sorted({float(s) for s in flagged["onset_step"].dropna()}),
+            "runs": records(flagged),
+        }
+        title = f"{metric} diverged (ended far above its minimum) in {plural(len(run_ids), 'run')}"
+        findings.append(ctx.finding(title=title, run_ids=run_ids, evidence=evidence, key=metric))
+    return findings
+
+
+def diverged_curves(d: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
+    """Per diverged run: min, min_step, onset_step, onset_value, peak, peak_step, end_level, last,
+    last_step, end_ratio, peak_ratio, gave_back. Index run_id."""
+    if d.empty:
+        return pd.DataFrame()
+    c = per_curve(d)
+    c["end_level"] = (
+        d[tail_rows(d, t.tail_share)].groupby("run_id", sort=False, observed=True)["value"].median()
+    )
+    improvement = c["first"] - c["min"]
+    excess = c["end_level"] - c["min"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c["gave_back"] = np.where(improvement > 0, excess / improvement, np.where(excess > 0, np.inf, 0.0))
+        positive = c["min"] > 0
+        c["end_ratio"] = np.where(positive, c["end_level"] / c["min"], np.nan)
+    far = np.where(positive, c["end_ratio"] >= t.min_ratio, True)
+    hit = (c["n"] >= t.min_points) & (excess > 0) & (c["gave_back"] >= t.min_giveback) & far
+    c = c[hit.to_numpy()]
+    if c.empty:
+        return pd.DataFrame()
+    rows = d[d["run_id"].isin(c.index)]
+    min_step = per_row(rows, c["min_step"])
+    after = rows[rows["step"].to_numpy() > min_step]
+    g = after.groupby("run_id", sort=False, observed=True)
+    c["peak"] = g["value"].max()
+    c["peak_step"] = after.loc[g["value"].idxmax().to_numpy(), ["run_id", "step"]].set_index("run_id")["step"]
+    halfway = per_row(after, (c["min"] + c["end_level"]) / 2)
+    passed = after[after["value"].to_numpy() > halfway].groupby("run_id", sort=False, observed=True)
+    c["onset_step"] = passed["step"].first()
+    c["onset_value"] = passed["value"].first()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c["peak_ratio"] = np.where(c["min"] > 0, c["peak"] / c["min"], np.nan)
+    columns = [
+        "first",
+        "min",
+        "min_step",
+        "onset_step",
+        "onset_value",
+        "peak",
+        "peak_step",
+        "end_level",
+        "last",
+        "last_step",
+        "end_ratio",
+        "peak_ratio",
+        "gave_back",
+    ]
+    return c[columns].rename_axis("run_id")

@@ -1,0 +1,114 @@
+"""CRV003 plateau: a loss that stopped improving after the warm-up, or never improved at all.
+
+What: for every loss curve (a history metric whose goal is "min", not a timing), the runs in which the
+loss hardly improved after the first `warmup_share` of the steps: the best smoothed level after the
+warm-up (a centred rolling median of `smooth` points, so one lucky minibatch does not count as
+progress) is less than `min_improvement` (relative) below the smoothed level at the end of the
+warm-up, and the curve did not climb away from that best either (a loss that bottoms out early and
+then rises is overfitting or divergence, CRV004 and CRV001). Per run: the first value, the level at
+the end of the warm-up and its step, the best level after it, the smoothed end level, the last value,
+the relative improvement after the warm-up, the rise from the best to the end, and the improvement
+over the whole curve (first value to best level; near zero when the run never learned at all).
+
+Why it matters: a flat loss means the run is not learning: learning rate far too low or far too high
+(bouncing around a minimum), a broken architecture (the nanoGPT ablation arm without residual
+connections sits at 3.31 for its whole run), frozen or dead parameters, or labels disconnected from the
+inputs. Every step after the plateau is wasted compute, and comparing such a run's final metric with
+the others tells nothing about its other hyperparameters.
+
+Thresholds: `warmup_share` (default 0.1): the first share of each curve's step span that may contain
+all of its learning (warm-up, the initial fast drop). `min_improvement` (default 0.01): a loss less
+than 1% better than at the end of the warm-up is flat; on the nanoGPT ablation the flat arm improves
+under 0.05% (train/loss), 0.2% (val/loss) and 1% (the noisy per-batch train/step_loss) after the first
+tenth, the learning arms 28% or more on their training losses. `max_rise` (default 0.05): a curve
+whose smoothed end level is 5% or more (of its warm-up level) above its best is rising, not flat.
+`smooth` (default 5): points in the centred rolling median. `min_points` (default 5): curves with
+fewer finite points are skipped.
+
+Known false positives: very easy tasks that converge inside the warm-up share; runs resumed from a
+converged checkpoint; fine-tuning runs whose loss starts near its floor; curves logged so sparsely
+that the warm-up share already holds most of the run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from reportgen.detectors.base import Context
+from reportgen.detectors.curve_shapes import finite_curves, loss_metrics, plural, records, rolling_within
+from reportgen.findings import Finding
+from reportgen.sweep import Sweep
+
+
+class Thresholds(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    warmup_share: float = Field(default=0.1, ge=0, lt=1, description="first share of the steps skipped")
+    min_improvement: float = Field(
+        default=0.01, gt=0, description="relative improvement after the warm-up below which it is flat"
+    )
+    max_rise: float = Field(
+        default=0.05, gt=0, description="relative rise from the best to the end above which it is not flat"
+    )
+    smooth: int = Field(default=5, ge=1, description="points in the centred rolling median")
+    min_points: int = Field(default=5, ge=3, description="finite points a curve needs")
+
+
+def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
+    t: Thresholds = ctx.thresholds
+    findings = []
+    for metric in loss_metrics(sweep):
+        d = finite_curves(sweep, metric, ctx.cache)
+        flat = flat_curves(d, t)
+        if flat.empty:
+            continue
+        run_ids = flat.index.tolist()
+        n_with = int(d["run_id"].nunique())
+        evidence = {
+            "metric": metric,
+            "n_runs": len(run_ids),
+            "n_runs_with_metric": n_with,
+            "runs": records(flat),
+        }
+        title = f"{metric} stopped improving after the warm-up in {len(run_ids)} of {plural(n_with, 'run')}"
+        findings.append(ctx.finding(title=title, run_ids=run_ids, evidence=evidence, key=metric))
+    return findings
+
+
+def flat_curves(d: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
+    """Per flat run: first, warmup_step, warmup_level, best_level, last, improvement, total_improvement.
+    Index run_id."""
+    if d.empty:
+        return pd.DataFrame()
+    g = d.groupby("run_id", sort=False, observed=True)
+    first = g["value"].first()
+    last = g["value"].last()
+    n = g.size()
+    post = d[d["frac"].to_numpy() >= t.warmup_share]
+    smoothed = rolling_within(post, post["value"].to_numpy(), t.smooth, "median", where="centred")
+    post = post.assign(smoothed=smoothed)
+    pg = post.groupby("run_id", sort=False, observed=True)
+    out = pd.DataFrame(
+        {
+            "first": first,
+            "warmup_step": pg["step"].first(),
+            "warmup_level": pg["smoothed"].first(),
+            "best_level": pg["smoothed"].min(),
+            "end_level": pg["smoothed"].last(),
+            "last": last,
+        }
+    )
+    scale = out["warmup_level"].abs()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["improvement"] = (out["warmup_level"] - out["best_level"]) / scale
+        out["rise_after_best"] = (out["end_level"] - out["best_level"]) / scale
+        out["total_improvement"] = (out["first"] - out["best_level"]) / out["first"].abs()
+    flat = (
+        (n >= t.min_points)
+        & (pg.size().reindex(out.index) >= 2)
+        & (out["improvement"] < t.min_improvement)
+        & (out["rise_after_best"] < t.max_rise)
+    )
+    return out[flat.fillna(False).to_numpy(dtype=bool)].rename_axis("run_id")
