@@ -25,6 +25,7 @@ from reportgen.sweep import (
     RUN_COLUMNS,
     Direction,
     Distribution,
+    MetricPair,
     MetricSpec,
     Source,
     SourceInfo,
@@ -139,6 +140,9 @@ def assemble(
     objective = infer.infer_objective(
         [m.name for m in metric_specs], *_stated_objective(options, raw, metric_specs, source.path)
     )
+    pairs = infer.infer_pairs([m.name for m in metric_specs])
+    if objective is not None and objective.source != "inferred":
+        metric_specs = _goal_from_objective(metric_specs, pairs, objective.metric, objective.direction)
     num_classes, nc_source = infer.infer_num_classes(runs, [p.name for p in param_specs])
     schema = SweepSchema(
         format=raw.format,
@@ -146,7 +150,7 @@ def assemble(
         params=param_specs,
         metrics=metric_specs,
         objective=objective,
-        pairs=infer.infer_pairs([m.name for m in metric_specs]),
+        pairs=pairs,
         num_classes=num_classes,
         num_classes_source=nc_source,
         step_axis=raw_step_axis if not history_long.empty else None,
@@ -266,6 +270,18 @@ def _metric_specs(
         for m in metric_names + extra
     ]
     return runs, history, specs
+
+
+def _goal_from_objective(
+    specs: list[MetricSpec], pairs: list[MetricPair], metric: str, direction: Direction
+) -> list[MetricSpec]:
+    """A stated objective direction is the goal of that metric and of its train/val partner: names can
+    mislead (LCDB's log-loss table calls its losses `score_*`)."""
+    partners = {metric}
+    for pair in pairs:
+        if metric in (pair.train, pair.val):
+            partners.update((pair.train, pair.val))
+    return [s.model_copy(update={"goal": direction}) if s.name in partners else s for s in specs]
 
 
 def _stated_objective(

@@ -119,3 +119,14 @@ def test_fcnet_cosine_half_and_authors_summary(realdata: Path) -> None:
     assert set(summary.runs["num_seeds"]) == {4}
     f2 = summary.runs.set_index("run_id").loc["F2_context_512"]
     assert 2.0 < f2["val/loss_mean"] < 2.05
+
+
+def test_stated_objective_sets_the_goal_of_its_pair(realdata: Path) -> None:
+    path = realdata / "lcdb-learning-curves" / "database-logloss.openmlid-380-1457-1509-41167.csv"
+    inferred = load_sweep(path, LoadOptions(run_key=LCDB_KEY, step="size_train"))
+    assert {m.name: m.goal for m in inferred.schema.metrics}["score_valid"] == "max"  # the name misleads
+    stated = load_sweep(
+        path, LoadOptions(run_key=LCDB_KEY, step="size_train", objective=("score_valid", "min"))
+    )
+    goals = {m.name: m.goal for m in stated.schema.metrics}
+    assert goals["score_valid"] == goals["score_train"] == "min" and goals["score_test"] == "max"
