@@ -34,6 +34,20 @@ SPELLINGS: dict[str, State] = {
 }
 
 
+# Runs that ended without finishing: what crash and failure counts are made of. Pruned runs are not here:
+# a scheduler stopping a trial on purpose is the sweep working.
+FAILED_STATES: tuple[str, ...] = ("crashed", "failed", "killed")
+
+
+def comparable_mask(states: pd.Series) -> tuple[pd.Series, str]:
+    """Runs whose results can be ranked and compared: finished runs, or every run when the export has no
+    run states at all (all `unknown`, as in a tabular benchmark). Returns the mask and the rule used."""
+    text = states.astype(str)
+    if len(text) and (text == "unknown").all():
+        return pd.Series(True, index=states.index), "all runs: the export has no run states"
+    return text.eq("finished"), "finished runs"
+
+
 def canonical_states(raw: pd.Series) -> tuple[pd.Series, list[str]]:
     """Map raw state spellings (any case, any tracker) to the canonical set.
 

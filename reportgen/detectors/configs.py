@@ -1,10 +1,10 @@
 """Shared pieces of the search-space and ranking detectors: which params define a config and which is a
 seed, which runs may be ranked by the objective, and evidence values as plain Python.
 
-Rankable runs are the finished ones plus those whose state is `unknown`: an export without a state
-column (a tabular benchmark grid, a bare CSV) marks every run unknown, and dropping them all would leave
-nothing to rank. Runs known to be incomplete (crashed, failed, killed, pruned, running, queued) are not
-rankable: their objective is an intermediate value.
+Rankable runs follow `states.comparable_mask`: the finished ones, or every run when the export has no run
+states at all (a tabular benchmark grid, a bare CSV marks every run unknown, and dropping them all would
+leave nothing to rank). Runs known to be incomplete (crashed, failed, killed, pruned, running, queued)
+are not rankable: their objective is an intermediate value.
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from reportgen.states import comparable_mask
 from reportgen.sweep import ParamSpec, Sweep
 
-RANKABLE_STATES = ("finished", "unknown")
 INCOMPLETE_STATES = ("crashed", "failed", "killed", "pruned", "running", "queued")
-FAILED_STATES = ("crashed", "failed", "killed")
 
 # a seed is named so: seed, data_seed, train.seed, random_state, seed_2 (not "seedling", not "nseeds")
 _SEED = re.compile(r"(?:^|[^a-z])(?:seed|random_state)(?:$|[^a-z])", re.IGNORECASE)
@@ -64,7 +63,7 @@ def objective_table(sweep: Sweep, rankable_only: bool = True) -> pd.DataFrame | 
     """Runs with a finite objective value, best first (ties by run id), as columns run_id, state,
     last_step, value; None when the sweep has no objective or its column is missing.
 
-    `rankable_only` keeps finished and unknown-state runs only (see the module docstring).
+    `rankable_only` keeps comparable runs only (see the module docstring).
     """
     objective = sweep.schema.objective
     runs = sweep.runs
@@ -73,7 +72,7 @@ def objective_table(sweep: Sweep, rankable_only: bool = True) -> pd.DataFrame | 
     values = pd.to_numeric(runs[objective.metric], errors="coerce").astype("float64")
     keep = np.isfinite(values.to_numpy())
     if rankable_only:
-        keep &= runs["state"].isin(RANKABLE_STATES).to_numpy()
+        keep &= comparable_mask(runs["state"])[0].to_numpy()
     table = pd.DataFrame(
         {
             "run_id": runs["run_id"].astype(str).to_numpy()[keep],

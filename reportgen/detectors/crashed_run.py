@@ -24,9 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from reportgen.detectors.base import Context
 from reportgen.findings import Finding
+from reportgen.states import FAILED_STATES
 from reportgen.sweep import Sweep
-
-FAILED_STATES = ("crashed", "failed", "killed")
 
 
 class Thresholds(BaseModel):

@@ -17,9 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from reportgen.states import FAILED_STATES
 from reportgen.sweep import Direction, Sweep
-
-FAILED_STATES = ("crashed", "failed", "killed")
 
 _SEP = r"[/_.\-\s]"
 _LR = re.compile(rf"(^|{_SEP})(lr|learning{_SEP}?rate)({_SEP}|$)", re.IGNORECASE)

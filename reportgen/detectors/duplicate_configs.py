@@ -29,8 +29,9 @@ import numpy as np
 import pandas as pd
 
 from reportgen.detectors.base import Context
-from reportgen.detectors.configs import FAILED_STATES, config_params, objective_table, seed_params
+from reportgen.detectors.configs import config_params, objective_table, seed_params
 from reportgen.findings import Finding
+from reportgen.states import FAILED_STATES
 from reportgen.sweep import Sweep
 
 

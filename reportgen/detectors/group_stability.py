@@ -30,9 +30,10 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from reportgen.detectors.base import Context
-from reportgen.detectors.issues import FAILED_STATES, completed_runs, run_issues
+from reportgen.detectors.issues import completed_runs, run_issues
 from reportgen.detectors.stats import wilson_interval
 from reportgen.findings import Finding
+from reportgen.states import FAILED_STATES
 from reportgen.sweep import Sweep
 
 

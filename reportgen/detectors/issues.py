@@ -16,6 +16,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from reportgen.findings import Finding
+from reportgen.states import comparable_mask
 from reportgen.sweep import Sweep
 
 # Finding names of per-run issue detectors, in the order their columns appear.
@@ -30,7 +31,6 @@ ISSUE_TYPES: tuple[str, ...] = (
     "bad-initial-loss",
     "metric-stuck",
 )
-FAILED_STATES = ("crashed", "failed", "killed")
 
 
 def is_issue(finding: Finding) -> bool:
@@ -54,10 +54,5 @@ def run_issues(sweep: Sweep, prior: Iterable[Finding]) -> pd.DataFrame:
 
 
 def completed_runs(sweep: Sweep) -> tuple[pd.Series, str]:
-    """Runs whose objective can be compared: finished runs, or every run when the export has no states
-    at all (all `unknown`, as in a tabular benchmark). Returns the mask (runs order) and how it was
-    chosen."""
-    state = sweep.runs["state"].astype(str)
-    if len(state) and (state == "unknown").all():
-        return pd.Series(True, index=sweep.runs.index), "all runs: the export has no run states"
-    return state.eq("finished"), "finished runs"
+    """Runs whose objective can be compared (`states.comparable_mask`) and the rule used."""
+    return comparable_mask(sweep.runs["state"])

@@ -34,9 +34,9 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from reportgen.detectors.base import Context
-from reportgen.detectors.configs import FAILED_STATES
 from reportgen.detectors.run_length import Reference, reference_length
 from reportgen.findings import Finding, Severity
+from reportgen.states import FAILED_STATES
 from reportgen.sweep import Sweep
 
 # finding key -> (states, how the title says they ended)
