@@ -70,7 +70,7 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
             "hours_behind": {rid: float(h) for rid, h in zip(stale["run_id"], hours, strict=True)},
             "stale_after_hours": t.stale_after_hours,
         }
-        title = f"{len(stale)} run(s) still marked running, idle for {int(hours.min())}+ hours"
+        title = f"{len(stale)} run(s) still marked running long after the sweep's latest activity"
         findings.append(
             ctx.finding(title=title, run_ids=stale["run_id"].tolist(), evidence=evidence, key="stale")
         )

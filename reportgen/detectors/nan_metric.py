@@ -9,7 +9,8 @@ Why it matters: a NaN or inf loss is the clearest sign of divergence (learning r
 initialisation, fp16 overflow, a bug), and every later value of that run is meaningless. The onset step
 separates "diverged at once" (initialisation, lr far too high) from "diverged late" (instability).
 
-Thresholds: none; a single non-finite logged value is reported.
+Thresholds: none on what is reported (a single non-finite logged value is); `max_runs` (default 200)
+caps the per-run records in the evidence, earliest onset first, while counts stay exact.
 
 Known false positives: metrics that are legitimately infinite or undefined for a while (a perplexity
 logged before the first evaluation as inf, a ratio with a zero denominator at step 0).
@@ -19,11 +20,20 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
 
 from reportgen.detectors.base import Context
 from reportgen.detectors.curves import curve_stats
 from reportgen.findings import Finding
 from reportgen.sweep import Sweep
+
+
+class Thresholds(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_runs: int = Field(
+        default=200, ge=1, description="per-run records listed in evidence (earliest first)"
+    )
 
 
 def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
@@ -50,13 +60,15 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
             "source": source,
             "n_runs": len(run_ids),
             "n_runs_with_metric": max(runs_with_metric, len(run_ids)),
-            "runs": [
-                {"run_id": rid, **{k: _step(v) if k.endswith("_step") else float(v) for k, v in row.items()}}
-                for rid, row in onsets.iterrows()
-            ],
+            "runs": _records(onsets, ctx.thresholds.max_runs),
+            "n_runs_listed": min(len(run_ids), ctx.thresholds.max_runs),
         }
         if source == "history":
-            evidence["onset_steps"] = sorted({float(v) for v in onsets["first_bad_step"]})
+            steps = onsets["first_bad_step"]
+            evidence["onset_steps"] = sorted(float(v) for v in steps.unique())
+            evidence["onset_step_counts"] = {
+                _key(k): int(v) for k, v in steps.value_counts().sort_index().items()
+            }
         title = f"{metric} became NaN or inf in {len(run_ids)} run" + ("s" if len(run_ids) != 1 else "")
         findings.append(ctx.finding(title=title, run_ids=run_ids, evidence=evidence, key=metric))
     return findings
@@ -88,6 +100,15 @@ def _from_summary(sweep: Sweep, metric: str) -> pd.DataFrame:
     return pd.DataFrame({"summary_value": values[bad]}, index=picked)
 
 
-def _step(value: float) -> float | None:
-    """A step, or None when that kind of value never appeared (JSON null, not NaN)."""
-    return None if np.isnan(value) else float(value)
+def _records(onsets: pd.DataFrame, limit: int) -> list[dict[str, object]]:
+    """Per-run evidence, earliest onset first, at most `limit` runs. Steps that never happened are None
+    (JSON null); summary values stay floats, NaN and inf included."""
+    ordered = onsets.sort_values(onsets.columns[0], kind="stable").head(limit)
+    table = ordered.astype(object).where(ordered.notna() | ~ordered.columns.str.endswith("_step"), None)
+    table.insert(0, "run_id", ordered.index.astype(str))
+    return table.to_dict(orient="records")
+
+
+def _key(step: float) -> str:
+    """JSON object keys are text: integral steps without a trailing .0."""
+    return str(int(step)) if float(step).is_integer() else repr(float(step))
