@@ -6,9 +6,16 @@ non-constant numeric or int param (not a seed) with at least three distinct valu
 declared one (low/high, or the smallest and largest declared choice) when known, else the observed min
 and max; a position in it is measured on a log axis when the param is positive and spans two or more
 decades (or is declared log), else linearly. The param is reported when the best run and at least
-`min_share` of the top runs sit within `edge_fraction` of the same edge, and that share is at least
-`min_lift` times the share of all rankable runs at that edge: on a grid a sixth of all runs sit on the
-lowest of six levels, so the top runs piling up there is the signal, not being there. An edge at a
+`min_share` of the top runs sit within `edge_fraction` of the same edge, that share is at least
+`min_lift` times the share of all rankable runs at that edge (on a grid a sixth of all runs sit on the
+lowest of six levels, so the top runs piling up there is the signal, not being there), and the pile-up is
+unlikely by chance: the hypergeometric tail P(X >= the number of top runs at the edge), X the number of
+edge runs among `top_k` runs drawn without replacement from the rankable runs with a value, is below
+`alpha`. That is the chance of the observed pile-up if the objective ignored the param (a random
+ranking); on a 3-level grid of 12 runs the best 3 all sitting on one given edge has p = 4/220 = 0.018,
+two of three 0.24, so only the first is reported. With `alpha` 0.05 a random objective fires on about
+5% or fewer of sweeps per param and edge checked; the FC-Net grid's 5 best of 31,104 runs all at
+init_lr 0.0005 (a sixth of the runs) has p about 1.3e-4. An edge at a
 natural bound (a value of 0, or 1 for a param within [0, 1], such as dropout 0) cannot be widened; it is
 still reported, at low severity, with `natural_bound` in the evidence.
 
@@ -19,8 +26,9 @@ widened (or shifted) in that direction before drawing conclusions about the para
 Thresholds: `top_k` (default 5): how many best runs make "the best runs". `edge_fraction` (default 0.05):
 share of the range (on the axis used) that counts as the edge. `min_share` (default 0.6): share of the
 top runs that must sit at the same edge. `min_lift` (default 2.0): how many times more common that edge
-must be among the top runs than among all rankable runs. `min_runs` (default 8): rankable runs with an
-objective needed at all.
+must be among the top runs than among all rankable runs. `alpha` (default 0.05): the hypergeometric
+p-value below which the pile-up counts (not corrected for the number of params: each param's edge is
+its own question). `min_runs` (default 8): rankable runs with an objective needed at all.
 
 Known false positives: edges that are hard limits rather than choices (the largest batch that fits in
 memory, a model size capped by the budget); objectives that improve monotonically with cost (more units,
@@ -38,7 +46,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from reportgen.detectors.base import Context
-from reportgen.detectors.configs import numeric_params, objective_table, plain
+from reportgen.detectors.configs import numeric_params, objective_table, plain, value_text
+from reportgen.detectors.stats import hypergeom_sf, log_factorials
 from reportgen.findings import Finding
 from reportgen.sweep import ParamSpec, Sweep
 
@@ -52,6 +61,9 @@ class Thresholds(BaseModel):
     )
     min_share: float = Field(default=0.6, gt=0, le=1, description="share of the top runs at the same edge")
     min_lift: float = Field(default=2.0, ge=1, description="edge share among top runs over that among all")
+    alpha: float = Field(
+        default=0.05, gt=0, le=1, description="hypergeometric p-value of the top runs' pile-up at the edge"
+    )
     min_runs: int = Field(default=8, ge=2, description="rankable runs with an objective needed")
 
 
@@ -114,6 +126,11 @@ def _check(
     base_share = float(at_edge[have].mean())
     if share_top < t.min_share or share_top < t.min_lift * base_share:
         return None
+    # the top runs with a value drawn from the rankable runs with a value, edge runs marked
+    n_have, n_edge = int(have.sum()), int(at_edge[have].sum())
+    p_value = hypergeom_sf(n_top_at_edge, n_have, n_edge, int(have[:k].sum()), log_factorials(n_have))
+    if p_value >= t.alpha:
+        return None
     edge_value = low if edge == "low" else high
     natural = edge_value == 0.0 or (edge == "high" and edge_value == 1.0 and low >= 0.0)
     objective = sweep.schema.objective
@@ -137,6 +154,8 @@ def _check(
         "n_rankable": int(have.sum()),
         "n_rankable_at_edge": int(at_edge[have].sum()),
         "share_rankable_at_edge": base_share,
+        "p_value": p_value,
+        "alpha": t.alpha,
         "natural_bound": natural,
         "top_runs": [
             {"run_id": rid, "objective": float(v), "value": plain(x), "at_edge": bool(e)}
@@ -149,7 +168,7 @@ def _check(
     title = (
         f"{param.name}: {n_top_at_edge} of the best {k} runs by {objective.metric} sit at the {side} edge "
         f"of its {'declared' if source == 'declared' else 'searched'} range "
-        f"({param.name} = {_text(edge_value)})"
+        f"({param.name} = {value_text(edge_value)})"
     )
     return {
         "title": title,
@@ -158,7 +177,3 @@ def _check(
         "key": f"{param.name}:{edge}",
         "severity": "low" if natural else None,
     }
-
-
-def _text(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))

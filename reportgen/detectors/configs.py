@@ -1,5 +1,6 @@
 """Shared pieces of the search-space and ranking detectors: which params define a config and which is a
-seed, which runs may be ranked by the objective, and evidence values as plain Python.
+seed, which runs may be ranked by the objective, and evidence values as plain Python (`plain`) and
+title text (`value_text`).
 
 Rankable runs follow `states.comparable_mask`: the finished ones, or every run when the export has no run
 states at all (a tabular benchmark grid, a bare CSV marks every run unknown, and dropping them all would
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from reportgen.detectors.stats import log_factorials
 from reportgen.states import comparable_mask
 from reportgen.sweep import ParamSpec, Sweep
 
@@ -88,8 +90,10 @@ def objective_table(sweep: Sweep, rankable_only: bool = True) -> pd.DataFrame | 
 
 
 def plain(value: Any) -> Any:
-    """A JSON-ready Python scalar: numpy numbers become int/float/bool, missing values None (NaN and
-    inf floats stay floats: they are evidence)."""
+    """The one JSON-ready converter of the search-space, ranking and hyperparameter-effect detectors: numpy
+    and pandas scalars become int/float/bool/str, NaN and inf floats stay floats (they are evidence; a
+    Finding writes them as NaN/Infinity) and only an absent value (None, pd.NA, pd.NaT) becomes None.
+    A caller that means "absent" by a NaN (a mean of nothing, a statistic not computed) says so itself."""
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, (bool, np.bool_)):
@@ -100,11 +104,25 @@ def plain(value: Any) -> Any:
         return float(value)
     if isinstance(value, pd.Timestamp):
         return value.isoformat()
-    return str(value) if not isinstance(value, str) else value
+    return str(value)
+
+
+def value_text(value: Any) -> str:
+    """A param or metric value for a title, as the export writes it: integral numbers without a trailing
+    .0 (20, not 20.0), other floats in full (Python's shortest round-trip repr: 0.1, 1e-05), never a
+    numpy repr such as np.float64(0.1), and other values as their string."""
+    value = plain(value)
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
 
 
 def binomial_cdf(k: int, n: int, p: float) -> float:
-    """P(X <= k) for X ~ Binomial(n, p), summed in log space (no scipy dependency)."""
+    """P(X <= k) for X ~ Binomial(n, p), summed in log space with shared log-factorials (no scipy)."""
     if k >= n:
         return 1.0
     if k < 0:
@@ -113,10 +131,8 @@ def binomial_cdf(k: int, n: int, p: float) -> float:
         return 1.0
     if p >= 1.0:
         return 0.0
-    i = np.arange(k + 1, dtype="float64")
-    log_comb = np.array(
-        [math.lgamma(n + 1) - math.lgamma(j + 1) - math.lgamma(n - j + 1) for j in range(k + 1)]
-    )
-    log_pmf = log_comb + i * math.log(p) + (n - i) * math.log1p(-p)
+    lf = log_factorials(n)
+    i = np.arange(k + 1)
+    log_pmf = lf[n] - lf[i] - lf[n - i] + i * math.log(p) + (n - i) * math.log1p(-p)
     top = log_pmf.max()
     return float(min(1.0, math.exp(top) * np.exp(log_pmf - top).sum()))

@@ -6,6 +6,9 @@ loop per run or per step).
 A curve is one (run, metric) series. `finite_curves` keeps only its finite values (NaN and inf are
 NAN001's business), in step order, with `pos` (0-based position among the finite points), `n` (finite
 points of the curve) and `frac` (where the step lies between the curve's first and last step, 0 to 1).
+`curve_table` is one metric's per-curve statistics (finite points, first/last, min/max and their
+steps) from `curves.curve_stats`, computed once per sweep. `listed` caps the per-run evidence records
+at `max_runs`, worst first.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
+from reportgen.detectors.curves import curve_stats
 from reportgen.states import FAILED_STATES
 from reportgen.sweep import Direction, Sweep
 
@@ -143,24 +148,32 @@ def _finite(rows: pd.DataFrame) -> pd.DataFrame:
     return d
 
 
-def per_curve(d: pd.DataFrame) -> pd.DataFrame:
-    """One row per run of a finite_curves table: n, first/last step and value, min/max with the first
-    step each is reached. Index run_id, in the table's run order."""
-    g = d.groupby("run_id", sort=False, observed=True)
-    out = pd.DataFrame(
-        {
-            "n": g.size(),
-            "first_step": g["step"].first(),
-            "first": g["value"].first(),
-            "last_step": g["step"].last(),
-            "last": g["value"].last(),
-            "min": g["value"].min(),
-            "max": g["value"].max(),
-        }
-    )
-    out["min_step"] = d.loc[g["value"].idxmin().to_numpy(), ["run_id", "step"]].set_index("run_id")["step"]
-    out["max_step"] = d.loc[g["value"].idxmax().to_numpy(), ["run_id", "step"]].set_index("run_id")["step"]
+def curve_table(sweep: Sweep, metric: str, cache: dict[str, Any] | None = None) -> pd.DataFrame:
+    """One row per run with at least one finite point of `metric`: n (finite points), first/last step and
+    value (finite points), min/max with the first step each is reached. Index run_id (text), in the run
+    order of `finite_curves`. A view of `curves.curve_stats` (computed once per sweep, cached)."""
+    stats = curve_stats(sweep, cache)
+    if stats.empty or metric not in set(stats.index.get_level_values("metric")):
+        return pd.DataFrame(columns=list(_TABLE_COLUMNS.values()), index=pd.Index([], name="run_id"))
+    s = stats.xs(metric, level="metric")
+    s = s[s["finite_n"].to_numpy() > 0]
+    out = s[list(_TABLE_COLUMNS)].rename(columns=_TABLE_COLUMNS)
+    out["n"] = out["n"].astype("int64")
+    out.index = pd.Index(s.index.astype(str), name="run_id")
     return out
+
+
+_TABLE_COLUMNS = {  # curve_stats column -> curve_table column
+    "finite_n": "n",
+    "finite_first_step": "first_step",
+    "finite_first": "first",
+    "finite_last_step": "last_step",
+    "finite_last": "last",
+    "min": "min",
+    "max": "max",
+    "min_step": "min_step",
+    "max_step": "max_step",
+}
 
 
 def per_row(d: pd.DataFrame, per_run: pd.Series) -> np.ndarray:
@@ -230,8 +243,29 @@ def value_asof(d: pd.DataFrame, run_ids: pd.Index | np.ndarray, steps: np.ndarra
     return out
 
 
+def listed(frame: pd.DataFrame, severity: pd.Series | np.ndarray, max_runs: int) -> dict[str, Any]:
+    """The per-run part of a finding's evidence: `runs`, the records of at most `max_runs` runs of
+    `frame` (index run_id), worst first (highest `severity`; NaN last; ties in run order), with
+    `n_runs_listed` and `n_runs_not_listed` (how many were left out). Counts elsewhere stay exact and
+    `run_ids` keep every run: only the records are capped."""
+    key = np.asarray(severity, dtype="float64")
+    key = np.where(np.isnan(key), -np.inf, key)  # NaN severity sorts after every real one
+    order = np.argsort(-key, kind="stable")[:max_runs]
+    return {
+        "runs": records(frame.iloc[order]),
+        "n_runs_listed": len(order),
+        "n_runs_not_listed": len(frame) - len(order),
+    }
+
+
+def max_runs_field() -> Any:
+    """The `max_runs` threshold every curve detector shares: per-run records listed in its evidence."""
+    return Field(default=200, ge=1, description="per-run records listed in evidence, worst first")
+
+
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Per-run evidence records: raw floats, None for a step or value that does not exist."""
+    """Per-run evidence records: raw floats, None for a step or value that does not exist. One dict per
+    row: call it on the capped table of `listed`, not on every run of a large sweep."""
     rows = frame.reset_index().to_dict("records")
     return [{k: _plain(v) for k, v in row.items()} for row in rows]
 
@@ -250,7 +284,7 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
-def finished_or_unknown(sweep: Sweep) -> set[str]:
-    """Run ids that did not crash, fail or get killed (their curves end where training ended)."""
+def finished_or_unknown(sweep: Sweep) -> pd.Index:
+    """Run ids (text) that did not crash, fail or get killed (their curves end where training ended)."""
     runs = sweep.runs
-    return set(runs.loc[~runs["state"].isin(FAILED_STATES), "run_id"].astype(str))
+    return pd.Index(runs.loc[~runs["state"].isin(FAILED_STATES).to_numpy(), "run_id"].astype(str))

@@ -1,9 +1,11 @@
 """CRV001 divergence: a loss that blew up mid-training and did not come back down.
 
 What: for every loss curve (a history metric whose goal is "min", not a timing), the runs whose loss
-ended far above the lowest value it had reached: the end level (median of the last `tail_share` of the
-logged points, so one noisy last point neither hides nor fakes it) is at least `min_ratio` times the
-minimum and gives back at least `min_giveback` of the improvement from the first value to the minimum.
+ended far above the lowest value it had reached: the end level (median of the points among the last
+`tail_share` of the logged points that come after the minimum, so one noisy last point neither hides
+nor fakes it, and a low last point is never its own baseline) is at least `min_ratio` times the minimum
+and gives back at least `min_giveback` of the improvement from the first value to the minimum. A curve
+whose minimum is its last point has not diverged, whatever came before.
 Per run: the minimum and its step, the onset (first step after the minimum at which the loss passed
 half-way from the minimum to the end level), the peak after the minimum, the end level and the ratios
 of end and peak to the minimum. Validation losses that have a training counterpart in the history are
@@ -20,7 +22,9 @@ export reaches (1.47 to 1.82). `min_giveback` (default 0.1): share of the learne
 so a tiny loss near zero moving from 0.010 to 0.013 is not called a divergence. `tail_share` (default
 0.1): the share of each curve's last points whose median is its end level. `min_points` (default 5):
 curves with fewer finite points are skipped. When the minimum is not positive only `min_giveback`
-applies.
+applies. `max_runs` (default 200): per-run records listed in the evidence, the runs that gave back the
+largest share of their improvement first; `n_runs`, `n_runs_listed` and `n_runs_not_listed` keep the
+counts exact and `run_ids` lists every diverged run.
 
 Known false positives: curriculum or data-mixture changes and restarts that raise the loss on purpose;
 losses logged per batch with heavy noise near the end; a warm restart of the learning rate (SGDR) near
@@ -35,13 +39,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from reportgen.detectors.base import Context
 from reportgen.detectors.curve_shapes import (
+    curve_table,
     finite_curves,
     history_metrics,
+    listed,
     loss_metrics,
-    per_curve,
+    max_runs_field,
     per_row,
     plural,
-    records,
     tail_rows,
 )
 from reportgen.findings import Finding
@@ -57,6 +62,7 @@ class Thresholds(BaseModel):
     )
     tail_share: float = Field(default=0.1, gt=0, le=0.5, description="last share of points: end level")
     min_points: int = Field(default=5, ge=3, description="finite points a curve needs")
+    max_runs: int = max_runs_field()
 
 
 def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
@@ -67,31 +73,37 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
     for metric in loss_metrics(sweep):
         if metric in paired_val:
             continue
-        flagged = diverged_curves(finite_curves(sweep, metric, ctx.cache), t)
+        table = curve_table(sweep, metric, ctx.cache)
+        flagged = diverged_curves(finite_curves(sweep, metric, ctx.cache), table, t)
         if flagged.empty:
             continue
         run_ids = flagged.index.tolist()
         evidence = {
             "metric": metric,
             "n_runs": len(run_ids),
-            "n_runs_with_metric": int(finite_curves(sweep, metric, ctx.cache)["run_id"].nunique()),
-            "onset_steps": sorted({float(s) for s in flagged["onset_step"].dropna()}),
-            "runs": records(flagged),
+            "n_runs_with_metric": len(table),
+            "onset_steps": sorted(float(s) for s in flagged["onset_step"].dropna().unique()),
+            **listed(flagged, flagged["gave_back"], t.max_runs),
         }
         title = f"{metric} diverged (ended far above its minimum) in {plural(len(run_ids), 'run')}"
         findings.append(ctx.finding(title=title, run_ids=run_ids, evidence=evidence, key=metric))
     return findings
 
 
-def diverged_curves(d: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
+def diverged_curves(d: pd.DataFrame, table: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
     """Per diverged run: min, min_step, onset_step, onset_value, peak, peak_step, end_level, last,
-    last_step, end_ratio, peak_ratio, gave_back. Index run_id."""
+    last_step, end_ratio, peak_ratio, gave_back. `d` is the metric's finite_curves, `table` its
+    curve_table. Index run_id."""
     if d.empty:
         return pd.DataFrame()
-    c = per_curve(d)
-    c["end_level"] = (
-        d[tail_rows(d, t.tail_share)].groupby("run_id", sort=False, observed=True)["value"].median()
-    )
+    # a curve whose minimum is its last point has nothing after the minimum to diverge with
+    c = table[(table["n"] >= t.min_points).to_numpy() & (table["min_step"] < table["last_step"]).to_numpy()]
+    if c.empty:
+        return pd.DataFrame()
+    c = c.copy()
+    after_min = d["step"].to_numpy() > per_row(d, c["min_step"])  # False for runs not in c (NaN)
+    end_rows = d[tail_rows(d, t.tail_share) & after_min]
+    c["end_level"] = end_rows.groupby("run_id", sort=False, observed=True)["value"].median()
     improvement = c["first"] - c["min"]
     excess = c["end_level"] - c["min"]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -99,7 +111,7 @@ def diverged_curves(d: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
         positive = c["min"] > 0
         c["end_ratio"] = np.where(positive, c["end_level"] / c["min"], np.nan)
     far = np.where(positive, c["end_ratio"] >= t.min_ratio, True)
-    hit = (c["n"] >= t.min_points) & (excess > 0) & (c["gave_back"] >= t.min_giveback) & far
+    hit = (excess > 0) & (c["gave_back"] >= t.min_giveback) & far  # NaN end level (none): False
     c = c[hit.to_numpy()]
     if c.empty:
         return pd.DataFrame()

@@ -6,7 +6,10 @@ random_state, ...), the seed is part of the config: runs that differ only in the
 repeats and are not reported; runs with the same seed too are duplicates. When there is no seed param,
 identical params mean a duplicate. Runs that crashed, failed or were killed are left out: a rerun after a
 crash is a retry, not a duplicate. One finding lists every group of two or more runs, with its config,
-runs and states.
+runs and states (a param a run does not have, and an objective a run does not have, are null). When no
+param other than a seed varies with a value in some compared run (no params, only constant ones, or
+columns that are empty in every run), nothing says two runs are the same experiment: nothing is
+reported.
 
 Why it matters: a duplicate spends budget without adding information (a grid launched twice, a random
 sampler over a small discrete space, a resumed agent re-running its queue), and a duplicated config
@@ -25,11 +28,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from reportgen.detectors.base import Context
-from reportgen.detectors.configs import config_params, objective_table, seed_params
+from reportgen.detectors.configs import config_params, objective_table, plain, seed_params
 from reportgen.findings import Finding
 from reportgen.states import FAILED_STATES
 from reportgen.sweep import Sweep
@@ -37,20 +39,17 @@ from reportgen.sweep import Sweep
 
 def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
     runs = sweep.runs
-    if not sweep.schema.params:
-        return []  # no params: nothing says two runs are the same experiment
-    seeds = seed_params(sweep)
-    keys = config_params(sweep) + seeds
     pool = runs[~runs["state"].isin(FAILED_STATES)]
     if len(pool) < 2:
         return []
-    if keys:
-        # NaN != NaN in a plain groupby key; dropna=False keeps missing values as their own level
-        sizes = pool.groupby(keys, dropna=False, sort=False)["run_id"].transform("size")
-        group_no = pool.groupby(keys, dropna=False, sort=True).ngroup()
-    else:  # every param is constant: all runs share one config
-        sizes = pd.Series(len(pool), index=pool.index)
-        group_no = pd.Series(0, index=pool.index)
+    config = [p for p in config_params(sweep) if pool[p].notna().any()]
+    if not config:
+        return []  # no param with a value varies: nothing says two runs are the same experiment
+    seeds = seed_params(sweep)
+    keys = config + seeds
+    # NaN != NaN in a plain groupby key; dropna=False keeps missing values as their own level
+    sizes = pool.groupby(keys, dropna=False, sort=False)["run_id"].transform("size")
+    group_no = pool.groupby(keys, dropna=False, sort=True).ngroup()
     dup = pool[sizes.to_numpy() > 1].assign(_group=group_no[sizes > 1].to_numpy())
     if dup.empty:
         return []
@@ -60,12 +59,16 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
     by_group = dup.groupby("_group", sort=True)
     frame = pd.DataFrame({"run_ids": by_group["run_id"].agg(list), "states": by_group["state"].agg(list)})
     if table is not None:
-        value = table.set_index("run_id")["value"].reindex(dup["run_id"]).to_numpy()
-        frame["objective"] = (
-            dup.assign(_v=_nullable(value).to_numpy()).groupby("_group", sort=True)["_v"].agg(list)
-        )
+        # a run without a finite objective is not in the table: its objective is absent (None)
+        value = table.set_index("run_id")["value"].to_dict()
+        objective_of = [plain(value[rid]) if rid in value else None for rid in dup["run_id"]]
+        column = pd.Series(objective_of, index=dup.index, dtype=object)  # keeps None, not NaN
+        frame["objective"] = dup.assign(_v=column).groupby("_group", sort=True)["_v"].agg(list)
     first = by_group.head(1).set_index("_group")[keys].reindex(frame.index).astype(object)
-    frame["config"] = first.where(first.notna(), None).to_dict("records") if keys else [{}] * len(frame)
+    frame["config"] = [
+        {k: None if pd.isna(v) else plain(v) for k, v in record.items()}  # unset param: absent
+        for record in first.to_dict("records")
+    ]
     frame["_size"] = frame["run_ids"].str.len()
     frame["_first"] = frame["run_ids"].str[0]
     frame = frame.sort_values(["_size", "_first"], ascending=[False, True], kind="stable")
@@ -90,8 +93,3 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
     )
     run_ids = [rid for ids in frame["run_ids"] for rid in ids]
     return [ctx.finding(title=title, run_ids=run_ids, evidence=evidence, key="duplicates")]
-
-
-def _nullable(values: np.ndarray) -> pd.Series:
-    """Floats with missing values as None (JSON null), not NaN."""
-    return pd.Series(values, dtype=object).where(~np.isnan(values), None)

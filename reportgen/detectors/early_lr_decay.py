@@ -21,7 +21,9 @@ classic step decay). `early_share` (default 0.5): a decay in the first half of t
 full cosine reaches one tenth of its peak at 80% of the run. `window_share` (default 0.1): the share of
 the run's steps before the drop over which the loss trend is measured. `min_recent_improvement`
 (default 0.05): the loss improved at least 5% over that window, i.e. it was still falling fast when the
-lr was cut.
+lr was cut. `max_runs` (default 200): per-run records listed in the evidence, the runs whose loss was
+falling fastest at the cut first; `n_runs`, `n_runs_listed` and `n_runs_not_listed` keep the counts
+exact and `run_ids` lists every flagged run.
 
 Known false positives: deliberate short schedules (an lr range test, a one-cycle policy in a short
 run, warm restarts whose first cycle ends early); runs whose logged lr is a per-parameter-group value
@@ -36,12 +38,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from reportgen.detectors.base import Context
 from reportgen.detectors.curve_shapes import (
+    curve_table,
     finite_curves,
     history_metrics,
     is_lr_name,
+    listed,
+    max_runs_field,
     per_row,
     plural,
-    records,
     train_loss_metric,
     value_asof,
 )
@@ -58,6 +62,7 @@ class Thresholds(BaseModel):
     min_recent_improvement: float = Field(
         default=0.05, gt=0, description="relative loss improvement over the window before the drop"
     )
+    max_runs: int = max_runs_field()
 
 
 def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
@@ -70,7 +75,9 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
     findings = []
     for lr_metric in lr_names:
         lr = finite_curves(sweep, lr_metric, ctx.cache)
-        early = early_drops(lr, loss, t)
+        lr_table = curve_table(sweep, lr_metric, ctx.cache)
+        loss_table = curve_table(sweep, loss_metric, ctx.cache)
+        early = early_drops(lr, loss, lr_table, loss_table, t)
         if early.empty:
             continue
         run_ids = early.index.tolist()
@@ -78,8 +85,8 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
             "lr_metric": lr_metric,
             "loss_metric": loss_metric,
             "n_runs": len(run_ids),
-            "n_runs_with_lr": int(lr["run_id"].nunique()),
-            "runs": records(early),
+            "n_runs_with_lr": len(lr_table),
+            **listed(early, early["recent_improvement"], t.max_runs),
         }
         title = (
             f"{lr_metric} decayed early while {loss_metric} was still falling fast in "
@@ -89,9 +96,12 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
     return findings
 
 
-def early_drops(lr: pd.DataFrame, loss: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
+def early_drops(
+    lr: pd.DataFrame, loss: pd.DataFrame, lr_table: pd.DataFrame, loss_table: pd.DataFrame, t: Thresholds
+) -> pd.DataFrame:
     """Per flagged run: peak_lr, peak_step, drop_step, drop_lr, drop_share, loss_before, loss_at_drop,
-    recent_improvement, final_loss. Index run_id."""
+    recent_improvement, final_loss. `lr` and `loss` are finite_curves, `lr_table` and `loss_table` their
+    curve_tables. Index run_id."""
     if lr.empty or loss.empty:
         return pd.DataFrame()
     peak = lr.groupby("run_id", sort=False, observed=True)["value"].cummax().to_numpy()
@@ -101,8 +111,8 @@ def early_drops(lr: pd.DataFrame, loss: pd.DataFrame, t: Thresholds) -> pd.DataF
         return pd.DataFrame()
     first_drop = dropped.groupby("run_id", sort=False, observed=True).head(1).set_index("run_id")
     out = pd.DataFrame(
-        {"drop_step": first_drop["step"], "drop_lr": first_drop["value"]},
-        index=first_drop.index,
+        {"drop_step": first_drop["step"].to_numpy(), "drop_lr": first_drop["value"].to_numpy()},
+        index=pd.Index(first_drop.index.astype(str), name="run_id"),
     )
     peak_rows = lr.assign(peak=peak)
     peak_rows = peak_rows[peak_rows["run_id"].isin(out.index).to_numpy()]
@@ -113,21 +123,18 @@ def early_drops(lr: pd.DataFrame, loss: pd.DataFrame, t: Thresholds) -> pd.DataF
         "step"
     ]
     # the run's span: the union of its lr and loss curves
-    ends = [
-        c.groupby("run_id", sort=False, observed=True)["step"].agg(["min", "max"]).reindex(out.index)
-        for c in (lr, loss)
-    ]
-    start = np.fmin(ends[0]["min"], ends[1]["min"])
-    end = np.fmax(ends[0]["max"], ends[1]["max"])
-    span = (end - start).to_numpy()
+    lr_ends = lr_table[["first_step", "last_step"]].reindex(out.index).to_numpy()
+    loss_ends = loss_table[["first_step", "last_step"]].reindex(out.index).to_numpy()
+    start = np.fmin(lr_ends[:, 0], loss_ends[:, 0])
+    span = np.fmax(lr_ends[:, 1], loss_ends[:, 1]) - start
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["drop_share"] = np.where(span > 0, (out["drop_step"] - start).to_numpy() / span, np.nan)
+        out["drop_share"] = np.where(span > 0, (out["drop_step"].to_numpy() - start) / span, np.nan)
     window = t.window_share * span
     out["loss_before"] = value_asof(loss, out.index, out["drop_step"].to_numpy() - window)
     out["loss_at_drop"] = value_asof(loss, out.index, out["drop_step"].to_numpy())
     with np.errstate(divide="ignore", invalid="ignore"):
         out["recent_improvement"] = (out["loss_before"] - out["loss_at_drop"]) / out["loss_before"].abs()
-    out["final_loss"] = loss.groupby("run_id", sort=False, observed=True)["value"].last().reindex(out.index)
+    out["final_loss"] = loss_table["last"].reindex(out.index)
     hit = (out["drop_share"] < t.early_share) & (out["recent_improvement"] >= t.min_recent_improvement)
     columns = [
         "peak_lr",

@@ -1,11 +1,12 @@
 """SSP004 early-stopping-idle: the sweep declares early termination but it never stopped a run.
 
-What: when the schema records early termination (a W&B sweep config's `early_terminate`, such as
-hyperband, or an Optuna pruner), and at least `min_runs` runs have ended, the detector looks for any sign
-that a run was stopped early: a pruned or killed run, or a finished run that ended short (last step below
-`short_fraction` of the reference length, the planned length or the median finished length, as in
-short-run). When there is none, it reports the idle early stopping. If no run has a last step, only the
-states are checked and the evidence says so.
+What: when the schema records early termination (a W&B sweep config's `early_terminate`, such as hyperband, or
+an Optuna pruner), and at least `min_runs` runs have ended, the detector looks for any sign that a run was
+stopped early: a pruned or killed run, or a finished run that ended short (last step below `short_fraction` of
+the reference length, the planned length or the median finished length: short-run's own test,
+`short_run.short_runs`, with this detector's `short_fraction` and `min_finished`). When there is none, it
+reports the idle early stopping. If no run has a last step, only the states are checked and the evidence says
+so.
 
 Why it matters: early termination is declared to save budget on bad configs; when it never fires, every
 bad config ran to the end (the budget it was meant to save was spent), and the usual causes are a
@@ -28,11 +29,13 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from reportgen.detectors.base import Context
-from reportgen.detectors.run_length import reference_length
+from reportgen.detectors.short_run import Thresholds as ShortRunThresholds
+from reportgen.detectors.short_run import short_runs
 from reportgen.findings import Finding
 from reportgen.sweep import Sweep
 
 _ENDED = ("finished", "crashed", "failed", "killed", "pruned", "unknown")
+_FINISHED = ("finished", "unknown")
 
 
 class Thresholds(BaseModel):
@@ -57,16 +60,15 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
     stopped_states = runs["state"].isin(("pruned", "killed")).to_numpy()
     if stopped_states.any():
         return []
-    ref = reference_length(sweep, t.min_finished)
+    short, ref = short_runs(
+        sweep, ShortRunThresholds(short_fraction=t.short_fraction, min_finished=t.min_finished)
+    )
+    # a finished run that ended short was stopped early (unknown: the export has no states)
+    n_short = int(short["state"].isin(_FINISHED).sum())
+    if n_short:
+        return []
     last = runs["last_step"].to_numpy(dtype="float64")
-    finished = runs["state"].isin(("finished", "unknown")).to_numpy()  # unknown: the export has no states
-    n_short = 0
-    if ref is not None:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            fraction = last / ref.per_run
-        n_short = int((finished & np.isfinite(fraction) & (fraction < t.short_fraction)).sum())
-        if n_short:
-            return []
+    finished = runs["state"].isin(_FINISHED).to_numpy()
     have_steps = bool(np.isfinite(last[finished]).any())
     evidence = {
         "early_termination": scheduler,

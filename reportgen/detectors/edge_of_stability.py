@@ -8,7 +8,9 @@ are not judged). Two findings per gradient-norm metric:
   max_lr, ...): a table per lr value (runs, runs that blew up, their share, the median of each run's
   peak over its early level), the edge (the smallest lr value at which at least `min_blowup_share` of
   the runs blew up) and the largest lr value below it at which none did. Reported when such an edge
-  exists; the flagged runs are those that blew up.
+  exists; the flagged runs are every run that blew up, and the title counts them on both sides of the
+  edge ("blew up in 4 of 4 runs with lr at or above 0.1", plus "and in 1 of 6 runs below it" when
+  runs below the edge blew up too), so the title's counts add up to `n_runs` and to the run ids.
 - within runs, when a learning-rate history is logged and varies inside a run (warm-up, range test,
   schedule): the learning rate at the step where each run's gradient norm blew up.
 
@@ -21,7 +23,10 @@ Thresholds: `blowup_factor` (default 10): a gradient norm ten times its early le
 not noise (steady training moves it by a factor of two or three at most). `baseline_share` (default
 0.25): the first quarter of each curve's points gives its early level. `min_blowup_share` (default
 0.5): at least half the runs at an lr value must blow up for that value to count as unstable.
-`min_points` (default 5): curves with fewer points are skipped.
+`min_points` (default 5): curves with fewer points are skipped. `max_runs` (default 200): per-run
+records listed in each finding's evidence, runs whose gradient norm became non-finite first, then the
+largest peak over the early level; `n_runs`, `n_runs_listed` and `n_runs_not_listed` keep the counts
+exact and `run_ids` lists every run that blew up.
 
 Known false positives: gradient norms logged before clipping that spike once on a bad batch;
 gradient norms that start tiny (zero-initialised layers) and grow as training starts; learning-rate
@@ -38,14 +43,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from reportgen.detectors.base import Context
 from reportgen.detectors.curve_shapes import (
+    curve_table,
     finite_curves,
     history_metrics,
     is_grad_norm_name,
     is_lr_name,
+    listed,
+    max_runs_field,
     per_row,
     plural,
     raw_curves,
-    records,
     value_asof,
 )
 from reportgen.findings import Finding
@@ -61,6 +68,7 @@ class Thresholds(BaseModel):
         default=0.5, gt=0, le=1, description="share of runs at an lr value that must blow up"
     )
     min_points: int = Field(default=5, ge=3, description="points a gradient-norm curve needs")
+    max_runs: int = max_runs_field()
 
 
 def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
@@ -71,7 +79,7 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
     param = lr_param(sweep)
     findings = []
     for metric in grad_names:
-        runs = blowups(raw_curves(sweep, metric), t)
+        runs = blowups(raw_curves(sweep, metric), curve_table(sweep, metric, ctx.cache), t)
         if runs.empty:
             continue
         if param is not None:
@@ -79,7 +87,7 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
             if finding is not None:
                 findings.append(finding)
         for lr_metric in lr_names[:1]:
-            finding = _within_runs(sweep, ctx, metric, lr_metric, runs)
+            finding = _within_runs(sweep, ctx, metric, lr_metric, runs, t)
             if finding is not None:
                 findings.append(finding)
     return findings
@@ -97,10 +105,10 @@ def lr_param(sweep: Sweep) -> str | None:
     return ranked[0] if ranked else None
 
 
-def blowups(raw: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
+def blowups(raw: pd.DataFrame, table: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
     """Per gradient-norm curve with enough points: baseline, peak (finite max), peak_ratio, blew_up,
     blowup_step (first non-finite or >= blowup_factor x baseline step, NaN if none), blowup_value.
-    Index run_id."""
+    `raw` is the metric's raw_curves, `table` its curve_table. Index run_id."""
     if raw.empty:
         return pd.DataFrame()
     g = raw.groupby("run_id", sort=False, observed=True)
@@ -117,7 +125,7 @@ def blowups(raw: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
         bad = (base_row > 0) & (~finite | (value >= t.blowup_factor * base_row))
     first_bad = raw[bad].groupby("run_id", sort=False, observed=True).head(1).set_index("run_id")
     out = pd.DataFrame({"n": n, "baseline": baseline})
-    out["peak"] = raw[finite].groupby("run_id", sort=False, observed=True)["value"].max().reindex(out.index)
+    out["peak"] = table["max"].reindex(out.index.astype(str)).to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         out["peak_ratio"] = np.where(out["baseline"] > 0, out["peak"] / out["baseline"], np.nan)
     out["blowup_step"] = first_bad["step"].reindex(out.index)
@@ -146,6 +154,9 @@ def _across_runs(
     stable = float(below.index.max()) if len(below) else None
     blown = table[table["blew_up"].to_numpy(dtype=bool)]
     run_ids = blown.index.tolist()
+    at_or_above = table["lr"].to_numpy() >= edge
+    n_above, n_blown_above = int(at_or_above.sum()), int((blown["lr"].to_numpy() >= edge).sum())
+    n_below, n_blown_below = len(table) - n_above, len(blown) - n_blown_above
     evidence: dict[str, Any] = {
         "grad_norm_metric": metric,
         "lr_param": param,
@@ -153,28 +164,42 @@ def _across_runs(
         "largest_stable_lr": stable,
         "n_runs": len(run_ids),
         "n_runs_with_metric": len(table),
+        "n_runs_at_or_above_edge": n_above,
+        "n_blown_at_or_above_edge": n_blown_above,
+        "n_runs_below_edge": n_below,
+        "n_blown_below_edge": n_blown_below,
         "levels": [
             {"lr": float(lr), **{k: _num(v) for k, v in row.items()}} for lr, row in levels.iterrows()
         ],
-        "runs": records(blown[["lr", "baseline", "peak", "peak_ratio", "blowup_step", "blowup_value"]]),
+        **listed(
+            blown[["lr", "baseline", "peak", "peak_ratio", "blowup_step", "blowup_value"]],
+            _severity(blown),
+            t.max_runs,
+        ),
     }
-    n_at_or_above = int((table["lr"] >= edge).sum())
-    n_blown_above = int(blown["lr"].ge(edge).sum())
     title = (
-        f"{metric} blew up in {n_blown_above} of {plural(n_at_or_above, 'run')} with {param} at or above "
+        f"{metric} blew up in {n_blown_above} of {plural(n_above, 'run')} with {param} at or above "
         f"{_exported(sweep, param, edge)}"
     )
+    if n_blown_below:
+        title += f" and in {n_blown_below} of {plural(n_below, 'run')} below it"
     return ctx.finding(title=title, run_ids=run_ids, evidence=evidence, key=f"{metric}:{param}")
 
 
+def _severity(blown: pd.DataFrame) -> np.ndarray:
+    """Blown-up runs worst first: a non-finite gradient norm, then the largest peak over its early level."""
+    nonfinite = ~np.isfinite(blown["blowup_value"].to_numpy(dtype="float64"))
+    return np.where(nonfinite, np.inf, blown["peak_ratio"].to_numpy(dtype="float64"))
+
+
 def _within_runs(
-    sweep: Sweep, ctx: Context, metric: str, lr_metric: str, runs: pd.DataFrame
+    sweep: Sweep, ctx: Context, metric: str, lr_metric: str, runs: pd.DataFrame, t: Thresholds
 ) -> Finding | None:
     lr = finite_curves(sweep, lr_metric, ctx.cache)
     if lr.empty:
         return None
-    spread = lr.groupby("run_id", sort=False, observed=True)["value"].agg(["min", "max"])
-    varies = spread.index[(spread["min"] > 0) & (spread["max"] >= 2 * spread["min"])]
+    spread = curve_table(sweep, lr_metric, ctx.cache)
+    varies = spread.index[((spread["min"] > 0) & (spread["max"] >= 2 * spread["min"])).to_numpy()]
     blown = runs[runs["blew_up"].to_numpy(dtype=bool) & runs.index.isin(varies)].copy()
     if blown.empty:
         return None
@@ -190,8 +215,10 @@ def _within_runs(
         "n_runs_with_metric": len(runs),
         "min_lr_at_blowup": float(blown["lr_at_blowup"].min()),
         "median_lr_at_blowup": float(blown["lr_at_blowup"].median()),
-        "runs": records(
-            blown[["blowup_step", "lr_at_blowup", "baseline", "blowup_value", "peak", "peak_ratio"]]
+        **listed(
+            blown[["blowup_step", "lr_at_blowup", "baseline", "blowup_value", "peak", "peak_ratio"]],
+            _severity(blown),
+            t.max_runs,
         ),
     }
     title = f"{metric} blew up in {plural(len(run_ids), 'run')} as {lr_metric} changed within the run"

@@ -1,13 +1,16 @@
 """HPE003 group-stability: per group of runs (an architecture, an optimiser, an ablation arm), how many ran,
 finished, crashed or had issues, and the best result and config of each group.
 
-What: the group params are every non-constant categorical or bool param with 2 to `max_levels` levels and
-at least `min_runs_per_level` runs per level on average (a column with a new value in almost every run is
-a name or an id, not a group). For each, one info finding with a table per level: runs, finished runs,
-crashed/failed/killed runs and their share with a 95% Wilson interval, runs with any issue found by the
-earlier run-health and curve detectors, mean logged steps and mean last step, mean runtime, and for the
-objective (over finished runs with a finite value; over all runs when the export has no states) the
-count, median, best value, best run and that run's config. The finding lists the best run of each group.
+What: the group params are every non-constant categorical or bool param (not a seed: `configs.is_seed`) with 2
+to `max_levels` levels and at least `min_runs_per_level` runs per level on average (a column with a new value
+in almost every run is a name or an id, not a group). The levels are param-issue-rate's (`bucketize`): runs
+without a value form their own group (`level` null, `missing` true in the evidence, "{param} missing" in a
+title), never merged with a real level that reads "missing". For each, one info finding with a table per
+level: runs, finished runs, crashed/failed/killed runs and their share with a 95% Wilson interval, runs with
+any issue found by the earlier run-health and curve detectors, mean logged steps and mean last step, mean
+runtime, and for the objective (over finished runs with a finite value; over all runs when the export has no
+states) the count, median, best value, best run and that run's config. The finding lists the best run of each
+group.
 
 Why it matters: "RoPE is best" is a claim about groups; the table says how many runs stand behind each
 group's best, whether a group's best comes from one lucky seed among crashes, and which group is
@@ -30,7 +33,9 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from reportgen.detectors.base import Context
+from reportgen.detectors.configs import is_seed, plain
 from reportgen.detectors.issues import completed_runs, run_issues
+from reportgen.detectors.param_issue_rate import bucket_text, bucketize
 from reportgen.detectors.stats import wilson_interval
 from reportgen.findings import Finding
 from reportgen.states import FAILED_STATES
@@ -59,17 +64,25 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
     other_params = [p.name for p in sweep.schema.params if not p.constant and p.name in runs]
     findings = []
     for spec in sweep.schema.params:
-        if spec.constant or spec.kind not in ("categorical", "bool") or spec.name not in runs:
+        if (
+            spec.constant
+            or spec.kind not in ("categorical", "bool")
+            or spec.name not in runs
+            or is_seed(spec.name)
+        ):
             continue
-        levels = runs[spec.name].astype("string").fillna("missing")
-        n_levels = levels.nunique()
+        buckets = bucketize(runs[spec.name], spec.kind, max_levels=t.max_levels)
+        if buckets is None or buckets.method != "levels":
+            continue
+        n_levels = len(buckets.table)
         if not 2 <= n_levels <= t.max_levels or len(runs) / n_levels < t.min_runs_per_level:
             continue
-        table = _table(runs, levels, issues, score, objective.direction if objective else None)
+        table = _table(runs, buckets.codes, issues, score, objective.direction if objective else None)
+        table = table.join(buckets.table[["label", "bucket_kind", "value"]])
         best_ids = [str(r) for r in table["best_run_id"].dropna()]
         groups = [
-            _group_record(level, row, runs, other_params)
-            for level, row in table.iterrows()  # levels sorted by name
+            _group_record(row, runs, other_params)
+            for _, row in table.iterrows()  # levels sorted by name, the missing group last
         ]
         evidence: dict[str, Any] = {
             "param": spec.name,
@@ -87,21 +100,22 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
             winner = ranked["best"].idxmin() if objective.direction == "min" else ranked["best"].idxmax()
             best = ranked.loc[winner]
             title += (
-                f"; best {objective.metric} in {spec.name}={winner} (run {best['best_run_id']}, "
+                f"; best {objective.metric} in {bucket_text(spec.name, best)} (run {best['best_run_id']}, "
                 f"{int(best['n_objective'])} of {int(best['n_runs'])} runs compared)"
             )
-            evidence["best_group"] = str(winner)
+            evidence["best_group"] = None if best["bucket_kind"] == "missing" else str(best["label"])
         findings.append(ctx.finding(title=title, run_ids=best_ids, evidence=evidence, key=spec.name))
     return findings
 
 
 def _table(
-    runs: pd.DataFrame, levels: pd.Series, issues: pd.DataFrame, score: pd.Series, direction: str | None
+    runs: pd.DataFrame, codes: np.ndarray, issues: pd.DataFrame, score: pd.Series, direction: str | None
 ) -> pd.DataFrame:
-    """One row per level: counts, rates, means and the best run (groupby, no loop over runs)."""
+    """One row per level code (`bucketize`'s): counts, rates, means and the best run (groupby, no loop
+    over runs); `n_steps`, `n_last_step`, `n_runtime` count the runs behind each mean."""
     frame = pd.DataFrame(
         {
-            "level": levels.to_numpy(),
+            "level": codes,
             "finished": runs["state"].astype(str).eq("finished").to_numpy(),
             "failed": runs["state"].astype(str).isin(FAILED_STATES).to_numpy(),
             "issue": issues["any"].to_numpy(),
@@ -121,6 +135,9 @@ def _table(
             "mean_steps": g["steps"].mean(),
             "mean_last_step": g["last_step"].mean(),
             "mean_runtime_s": g["runtime_s"].mean(),
+            "n_steps": g["steps"].count(),
+            "n_last_step": g["last_step"].count(),
+            "n_runtime_s": g["runtime_s"].count(),
             "n_objective": g["score"].count(),
             "median": g["score"].median(),
             "best": g["score"].min() if direction != "max" else g["score"].max(),
@@ -144,34 +161,39 @@ def _table(
     return table
 
 
-def _group_record(level: Any, row: pd.Series, runs: pd.DataFrame, params: list[str]) -> dict[str, Any]:
+# float fields -> the count column saying how many runs they are computed over (none: always some)
+_FLOATS = {
+    "failed_rate": None,
+    "failed_ci_low": None,
+    "failed_ci_high": None,
+    "issue_rate": None,
+    "mean_steps": "n_steps",
+    "mean_last_step": "n_last_step",
+    "mean_runtime_s": "n_runtime_s",
+    "median": "n_objective",
+    "best": "n_objective",
+}
+
+
+def _group_record(row: pd.Series, runs: pd.DataFrame, params: list[str]) -> dict[str, Any]:
     ints = ("n_runs", "n_finished", "n_failed", "n_with_issues", "n_objective")
-    floats = (
-        "failed_rate",
-        "failed_ci_low",
-        "failed_ci_high",
-        "issue_rate",
-        "mean_steps",
-        "mean_last_step",
-        "mean_runtime_s",
-        "median",
-        "best",
-    )
-    record: dict[str, Any] = {"level": str(level), **{k: int(row[k]) for k in ints}}
-    record.update({k: _none_if_nan(row[k]) for k in floats})
+    missing = row["bucket_kind"] == "missing"
+    record: dict[str, Any] = {
+        "level": None if missing else str(row["label"]),
+        "missing": bool(missing),
+        **{k: int(row[k]) for k in ints},
+    }
+    # a statistic over no runs (no steps logged, no objective) is absent, not NaN
+    record.update({k: None if n is not None and not row[n] else plain(row[k]) for k, n in _FLOATS.items()})
     record["best_run_id"] = row["best_run_id"]
     record["best_config"] = (
-        None if pd.isna(row["best_row"]) else {p: _plain(runs.at[int(row["best_row"]), p]) for p in params}
+        None
+        if pd.isna(row["best_row"])
+        else {p: _config_value(runs.at[int(row["best_row"]), p]) for p in params}
     )
     return record
 
 
-def _none_if_nan(value: Any) -> float | None:
-    """Means of nothing (no steps logged) are absent, not NaN."""
-    return None if pd.isna(value) else float(value)
-
-
-def _plain(value: Any) -> Any:
-    if value is None or (not isinstance(value, float | np.floating) and pd.isna(value)):
-        return None
-    return value.item() if hasattr(value, "item") else value
+def _config_value(value: Any) -> Any:
+    """A param value of the best run; a param the run does not have (NaN in the table) is absent."""
+    return None if isinstance(value, float | np.floating) and np.isnan(value) else plain(value)

@@ -1,16 +1,19 @@
 """HPE002 interaction-risk: a combination of two param values where runs have issues far more often than
 with either value alone.
 
-What: for every pair of non-constant params whose runs fall into at most `max_buckets_per_param` buckets
-each (the buckets of param-issue-rate: levels or quantile intervals), the cells value x value with at
-least `min_cell_runs` runs and `min_cell_issues` runs with any issue are tested. A cell is flagged when
-its issue rate is above the rate of each of its two values on their own, Fisher's exact test of the cell
-against all other runs gives a Bonferroni-adjusted p-value (times the number of cells tested over all
-pairs) below `alpha`, and the cell is also significantly worse (two-sided Fisher p below `alpha`) than the
-other runs that share each of its two values: the combination, not one param, carries the risk. One
-finding per pair (the pair's cells in the evidence), the `max_findings` pairs with the smallest p-values.
-Only the `max_params` params with the fewest buckets are paired (schema order breaks ties), which bounds
-the work to a few hundred cells.
+What: for every pair of non-constant params (seeds excluded: `configs.is_seed`, a seed is not a
+hyperparameter) whose runs fall into at most `max_buckets_per_param` buckets each, the cells value x value
+with at least `min_cell_runs` runs and `min_cell_issues` runs with any issue are tested. A cell is flagged
+when its issue rate is above the rate of each of its two values on their own, Fisher's exact test of the cell
+against all other runs gives a Bonferroni-adjusted p-value (times the number of cells tested over all pairs)
+below `alpha`, and the cell is also significantly worse (two-sided Fisher p below `alpha`) than the other runs
+that share each of its two values: the combination, not one param, carries the risk. One finding per pair (the
+pair's cells in the evidence), the `max_findings` pairs with the smallest p-values. Only the `max_params`
+params with the fewest buckets are paired (schema order breaks ties), which bounds the work to a few hundred
+cells. The buckets are param-issue-rate's (`bucketize` with `bucket_options()`: levels, quantile intervals or
+a missing bucket by HPE001's default `min_bucket_runs`, `max_buckets` and `max_levels`, one shared definition;
+thresholds configured for HPE001 are not seen here). Titles name an interval bucket by the smallest and
+largest value its runs have, as HPE001's do; the evidence keeps pandas' label too.
 
 Why it matters: "batch_size=256 with max_lr=1e-3: 9 of 10 runs crashed" is invisible in one-param tables
 when each value is fine with other partners; it tells the next sweep which corner to cut.
@@ -36,9 +39,10 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from reportgen.detectors.base import Context
+from reportgen.detectors.configs import is_seed, plain
 from reportgen.detectors.issues import run_issues
-from reportgen.detectors.param_issue_rate import Buckets, bucketize
-from reportgen.detectors.stats import fisher_exact, wilson_interval
+from reportgen.detectors.param_issue_rate import Buckets, bucket_options, bucket_text, bucketize
+from reportgen.detectors.stats import fisher_exact, log_factorials, wilson_interval
 from reportgen.findings import Finding
 from reportgen.sweep import Sweep
 
@@ -63,14 +67,15 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
     flags = issues["any"].to_numpy()
     bucketed: dict[str, Buckets] = {}
     for spec in sweep.schema.params:
-        if spec.constant or spec.name not in sweep.runs:
-            continue
-        b = bucketize(sweep.runs[spec.name].reset_index(drop=True), spec.kind)
+        if spec.constant or spec.name not in sweep.runs or is_seed(spec.name):
+            continue  # a seed is not a hyperparameter
+        b = bucketize(sweep.runs[spec.name].reset_index(drop=True), spec.kind, **bucket_options())
         if b is not None and len(b.table) <= t.max_buckets_per_param:
             bucketed[spec.name] = b
     names = sorted(bucketed, key=lambda n: len(bucketed[n].table))[: t.max_params]
     names = [n for n in bucketed if n in names]  # back to schema order
-    parts = [_cells(a, bucketed[a], b, bucketed[b], flags, t) for a, b in combinations(names, 2)]
+    lf = log_factorials(len(flags))  # once for every cell of every pair
+    parts = [_cells(a, bucketed[a], b, bucketed[b], flags, t, lf) for a, b in combinations(names, 2)]
     parts = [p for p in parts if len(p)]
     if not parts:
         return []
@@ -110,7 +115,7 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
             "n_run_ids_omitted": max(0, len(chosen) - t.max_run_ids),
         }
         more = len(pair) - 1
-        where_a, where_b = _where(param_a, top, "a"), _where(param_b, top, "b")
+        where_a, where_b = str(top["where_a"]), str(top["where_b"])
         title = (
             f"{where_a} with {where_b}: {int(top['k'])} of {int(top['n'])} runs have issues vs "
             f"{int(top['k_a'])} of {int(top['n_a'])} with {where_a} and "
@@ -126,7 +131,7 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
 
 
 def _cells(
-    name_a: str, a: Buckets, name_b: str, b: Buckets, flags: np.ndarray, t: Thresholds
+    name_a: str, a: Buckets, name_b: str, b: Buckets, flags: np.ndarray, t: Thresholds, lf: np.ndarray
 ) -> pd.DataFrame:
     """The tested cells of one pair: counts, marginal counts and the three Fisher p-values."""
     size_b = int(b.codes.max()) + 1
@@ -148,8 +153,8 @@ def _cells(
             "code_b": cb,
             "label_a": a.table["label"].reindex(ca).to_numpy(),
             "label_b": b.table["label"].reindex(cb).to_numpy(),
-            "kind_a": a.table["bucket_kind"].reindex(ca).to_numpy(),
-            "kind_b": b.table["bucket_kind"].reindex(cb).to_numpy(),
+            "where_a": [bucket_text(name_a, a.table.loc[c]) for c in ca],
+            "where_b": [bucket_text(name_b, b.table.loc[c]) for c in cb],
             "n": n_cell[support],
             "k": k_cell[support],
             "n_a": n_a[ca],
@@ -163,24 +168,19 @@ def _cells(
     out["rate_b"] = out["k_b"] / out["n_b"]
     out["ci_low"], out["ci_high"] = wilson_interval(out["k"].to_numpy(), out["n"].to_numpy())
     out["p_value"] = [
-        fisher_exact(k, n - k, total_k - k, total_n - n - total_k + k)
+        fisher_exact(k, n - k, total_k - k, total_n - n - total_k + k, lf)
         for n, k in zip(out["n"], out["k"], strict=True)
     ]
     # the cell against the other runs with the same value of a (then of b)
     out["p_within_a"] = [
-        fisher_exact(k, n - k, km - k, nm - n - km + k)
+        fisher_exact(k, n - k, km - k, nm - n - km + k, lf)
         for n, k, nm, km in zip(out["n"], out["k"], out["n_a"], out["k_a"], strict=True)
     ]
     out["p_within_b"] = [
-        fisher_exact(k, n - k, km - k, nm - n - km + k)
+        fisher_exact(k, n - k, km - k, nm - n - km + k, lf)
         for n, k, nm, km in zip(out["n"], out["k"], out["n_b"], out["k_b"], strict=True)
     ]
     return out
-
-
-def _where(param: str, row: pd.Series, side: str) -> str:
-    label = row[f"label_{side}"]
-    return f"{param}={label}" if row[f"kind_{side}"] == "level" else f"{param} in {label}"
 
 
 def _record(row: pd.Series) -> dict[str, Any]:
@@ -199,6 +199,7 @@ def _record(row: pd.Series) -> dict[str, Any]:
     return {
         "label_a": str(row["label_a"]),
         "label_b": str(row["label_b"]),
-        **{k: int(row[k]) for k in ints},
-        **{k: float(row[k]) for k in floats},
+        "where_a": str(row["where_a"]),
+        "where_b": str(row["where_b"]),
+        **{k: plain(row[k]) for k in (*ints, *floats)},
     }

@@ -41,7 +41,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from reportgen.detectors.base import Context
-from reportgen.detectors.configs import binomial_cdf, numeric_params
+from reportgen.detectors.configs import binomial_cdf, numeric_params, value_text
 from reportgen.findings import Finding
 from reportgen.sweep import ParamSpec, Sweep
 
@@ -141,15 +141,10 @@ def _check(sweep: Sweep, param: ParamSpec, t: Thresholds) -> dict[str, Any] | No
         if declared_linear
         else "data",
     }
+    # the decades and the midpoint are computed: evidence only; the bounds are values as exported/declared
     title = (
-        f"{param.name} spans {_decades(decades)} decades but "
+        f"{param.name} ranges from {value_text(low)} to {value_text(high)} but "
         + (f"is declared {declared.kind} (linear); " if declared_linear and declared is not None else "")
         + f"{n_below} of {n} runs sampled below its geometric midpoint (log-uniform sampling puts half there)"
     )
     return {"title": title, "run_ids": [], "evidence": evidence}
-
-
-def _decades(decades: float) -> str:
-    """Whole decades as an integer (3), others floored with a plus (2+): a count, not a rounded float."""
-    whole = round(decades)
-    return str(whole) if abs(decades - whole) < _EPS else f"{math.floor(decades)}+"

@@ -5,20 +5,24 @@ far above the rolling median of the `window` points logged before them and after
 returned close to that median within `recover_within` points: transient spikes, as opposed to a
 divergence (CRV001), where the loss stays up. Consecutive spike points count as one spike. Per run: the
 number of spikes, the steps at which they started, and the largest one (peak step, value, baseline
-median, ratio to the baseline).
+median, ratio to the baseline). The ratio is 1 + (peak - baseline) / |baseline|: the peak over the
+baseline for a positive loss, and above 1 for every spike whatever the sign of the loss (a loss of -0.9
+after a baseline of -2.0 is a spike of ratio 1.55, not 0.45).
 
 Why it matters: spikes that recover are the early warning of instability (learning rate at the edge of
 stability, too little warm-up or gradient clipping, bad batches, fp16 loss-scale overflow). They cost
 progress each time, and a run with spikes is often one config step away from diverging.
 
 Thresholds: `window` (default 10): trailing points whose median is the baseline (at least 3 needed).
-`min_ratio` (default 1.5): a spike is at least 1.5 times its baseline (the excess is measured against
-the baseline's magnitude, so negative losses work too); minibatch noise of a training loss stays well
+`min_ratio` (default 1.5): a spike's ratio (above) is at least 1.5, i.e. it is 50% of the baseline's
+magnitude above the baseline (so negative losses work too); minibatch noise of a training loss stays well
 under 50%. `min_height` (default 0.1): the excess must also be at least this share of the curve's own
 improvement (first value minus minimum), so a near-zero loss flickering between 0.001 and 0.002 is not
 a spike. `recover_within` (default 10) and `recover_ratio` (default 1.2): within that many following
 points the loss must come back to at most 1.2 times the baseline; a spike at the very end of a curve
-cannot be judged and is skipped.
+cannot be judged and is skipped. `max_runs` (default 200): per-run records listed in the evidence,
+the runs with the largest spike first; `n_runs`, `n_spikes`, `n_runs_listed` and `n_runs_not_listed`
+keep the counts exact and `run_ids` lists every run with a spike.
 
 Known false positives: losses logged per batch on data with very uneven batches (a few hard batches,
 variable sequence lengths); the first evaluation after a curriculum or data-mixture switch; a loss that
@@ -32,7 +36,14 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from reportgen.detectors.base import Context
-from reportgen.detectors.curve_shapes import finite_curves, loss_metrics, plural, records, rolling_within
+from reportgen.detectors.curve_shapes import (
+    finite_curves,
+    listed,
+    loss_metrics,
+    max_runs_field,
+    plural,
+    rolling_within,
+)
 from reportgen.findings import Finding
 from reportgen.sweep import Sweep
 
@@ -47,6 +58,7 @@ class Thresholds(BaseModel):
     )
     recover_within: int = Field(default=10, ge=1, description="points after the spike to come back in")
     recover_ratio: float = Field(default=1.2, ge=1, description="back to at most this times the baseline")
+    max_runs: int = max_runs_field()
 
 
 def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
@@ -59,12 +71,16 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
             continue
         per_run = _per_run(spikes)
         run_ids = per_run.index.tolist()
+        shown = listed(per_run, per_run["largest_ratio"], t.max_runs)
+        steps = _spike_steps(spikes, [r["run_id"] for r in shown["runs"]])
+        for r in shown["runs"]:
+            r["spike_steps"] = steps[r["run_id"]]
         evidence = {
             "metric": metric,
             "n_runs": len(run_ids),
             "n_runs_with_metric": int(d["run_id"].nunique()),
             "n_spikes": len(spikes),
-            "runs": records(per_run),
+            **shown,
         }
         title = (
             f"{metric} spiked and recovered {plural(len(spikes), 'time')} in {plural(len(run_ids), 'run')}"
@@ -75,7 +91,7 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
 
 def spike_points(d: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
     """One row per spike (consecutive spike points merged): run_id, step (where it started), peak_step,
-    value (its peak), baseline (the median before it) and ratio (peak over baseline)."""
+    value (its peak), baseline (the median before it) and ratio (1 + (peak - baseline) / |baseline|)."""
     if d.empty:
         return pd.DataFrame()
     g = d.groupby("run_id", sort=False, observed=True)["value"]
@@ -99,13 +115,13 @@ def spike_points(d: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
     episode = np.cumsum(hit & ~_previous(d, hit))
     out = d.loc[hit, ["run_id", "step", "value"]].copy()
     out["baseline"] = baseline[hit]
-    out["ratio"] = value[hit] / baseline[hit]
+    out["ratio"] = _ratio(value[hit], baseline[hit])
     out["episode"] = episode[hit]
     g = out.groupby("episode", sort=False)
     peak = out.loc[g["value"].idxmax().to_numpy()].set_index("episode")
     first = g[["run_id", "step", "baseline"]].first()
     first["value"] = peak["value"]
-    first["ratio"] = peak["value"] / first["baseline"]
+    first["ratio"] = _ratio(first["value"].to_numpy(), first["baseline"].to_numpy())
     first["peak_step"] = peak["step"]
     return first.reset_index(drop=True)[["run_id", "step", "peak_step", "value", "baseline", "ratio"]]
 
@@ -117,13 +133,18 @@ def _previous(d: pd.DataFrame, mask: np.ndarray) -> np.ndarray:
     return prev & (d["pos"].to_numpy() > 0)
 
 
+def _ratio(value: np.ndarray, baseline: np.ndarray) -> np.ndarray:
+    """1 + excess over |baseline|: value/baseline for a positive baseline, > 1 for any spike."""
+    return np.asarray(1.0 + (value - baseline) / np.abs(baseline), dtype="float64")
+
+
 def _per_run(spikes: pd.DataFrame) -> pd.DataFrame:
+    """Per run with a spike: n_spikes, first_spike_step and the largest spike. Index run_id."""
     g = spikes.groupby("run_id", sort=False, observed=True)
     largest = spikes.loc[g["ratio"].idxmax().to_numpy()].set_index("run_id")
     out = pd.DataFrame(
         {
             "n_spikes": g.size(),
-            "spike_steps": g["step"].agg(lambda s: [float(v) for v in s]),
             "largest_step": largest["peak_step"],
             "largest_value": largest["value"],
             "largest_baseline": largest["baseline"],
@@ -131,3 +152,15 @@ def _per_run(spikes: pd.DataFrame) -> pd.DataFrame:
         }
     )
     return out.rename_axis("run_id")
+
+
+def _spike_steps(spikes: pd.DataFrame, run_ids: list[str]) -> dict[str, list[float]]:
+    """The start steps of each listed run's spikes (spikes are in run, step order): one split of the
+    listed runs' steps, no function call per run."""
+    listed_spikes = spikes[spikes["run_id"].isin(run_ids).to_numpy()]
+    ids = listed_spikes["run_id"].astype(str).to_numpy()
+    steps = listed_spikes["step"].to_numpy(dtype="float64")
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.array([], dtype=int)
+    return dict(
+        zip(ids[starts].tolist(), (part.tolist() for part in np.split(steps, starts[1:])), strict=True)
+    )

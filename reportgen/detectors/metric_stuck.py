@@ -37,7 +37,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from reportgen.detectors.base import Context
-from reportgen.detectors.configs import plain
+from reportgen.detectors.configs import plain, value_text
 from reportgen.detectors.curves import curve_stats
 from reportgen.findings import Finding
 from reportgen.sweep import Sweep
@@ -126,7 +126,7 @@ def _constant(
         evidence["history_constant"] = bool(
             logged["max"].max() - logged["min"].min() <= t.constant_tolerance * scale
         )
-    what = f"= {_text(lo)}" if lo == hi else f"between {_text(lo)} and {_text(hi)}"
+    what = f"= {value_text(lo)}" if lo == hi else f"between {value_text(lo)} and {value_text(hi)}"
     return {
         "title": f"{metric} is the same in all {len(values)} runs that report it ({metric} {what})",
         "run_ids": values.index.tolist(),
@@ -172,7 +172,3 @@ def _chance(sweep: Sweep, metric: str, values: pd.Series, t: Thresholds) -> dict
         "key": f"{metric}:chance",
         "severity": None if everywhere else "medium",
     }
-
-
-def _text(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))

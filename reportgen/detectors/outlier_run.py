@@ -30,7 +30,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from reportgen.detectors.base import Context
-from reportgen.detectors.configs import objective_table
+from reportgen.detectors.configs import objective_table, value_text
 from reportgen.findings import Finding
 from reportgen.sweep import Sweep
 
@@ -94,7 +94,7 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
     }
     title = (
         f"run {best['run_id']} is far better than the other {len(table) - 1} runs on {objective.metric} "
-        f"({objective.metric} = {best['value']!r}; second best {second['value']!r}): "
+        f"({objective.metric} = {value_text(best['value'])}; second best {value_text(second['value'])}): "
         "verify it before trusting it"
     )
     return [ctx.finding(title=title, run_ids=[str(best["run_id"])], evidence=evidence, key="best")]

@@ -1,7 +1,9 @@
 """HPE004 param-importance: how strongly each param goes with the objective, on the runs that can be compared.
 
 What: on finished runs with a finite objective (all runs with a finite objective when the export has no
-run states), for every non-constant param with a value in at least `min_runs` of them: for numeric and
+run states), for every non-constant param except seeds (`configs.is_seed`: a seed is not a
+hyperparameter, and "seed matters" is noise or a bug, not an importance) with a value in at least
+`min_runs` of them: for numeric and
 int params Spearman's rank correlation with the objective (Pearson on average ranks, so ties share their
 mean rank; a log-scale param gives the same rho as its log10, ranks do not see the transform), and for
 params with at most `max_levels` distinct values and two runs per level on average (categorical, bool,
@@ -11,8 +13,10 @@ is the share of the objective's rank variance explained: eta-squared where it ex
 rho squared), else rho squared. The p-value comes from `n_permutations` permutations of the objective
 (seeded, so the same data give the same p) and is Bonferroni-adjusted over the params tested. One info
 finding per param whose adjusted p-value is below `alpha`, with the table of every param tested (so
-"batch_size did not matter" is checkable too) and the runs left out and why (not finished, objective NaN,
-objective inf).
+"batch_size did not matter" is checkable too) and the runs left out and why (`excluded`: not finished,
+objective NaN, objective inf; `n_param_missing`: comparable runs without a value of this param). The
+title's "left out" counts every run not compared for this param: all runs minus the `n` compared, so the
+runs without a value of the param are included.
 
 Why it matters: reports rank hyperparameters by importance; a marginal rank statistic with its sample
 size and a permutation p-value is the honest version of "lr matters most", and says when 8 runs cannot
@@ -40,6 +44,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from reportgen.detectors.base import Context
+from reportgen.detectors.configs import is_seed, plain
 from reportgen.detectors.issues import completed_runs
 from reportgen.detectors.stats import (
     average_ranks,
@@ -92,6 +97,7 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
     best_ids = better_first["run_id"].astype(str).head(t.max_run_ids).tolist()
     findings = []
     for param, row in table[table["p_adjusted"] < t.alpha].sort_values("importance_rank").iterrows():
+        n_compared = int(row["n"])
         evidence: dict[str, Any] = {
             "param": str(param),
             "objective": objective.metric,
@@ -100,13 +106,15 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
             "n_runs": len(runs),
             "n_used": int(usable.sum()),
             "excluded": excluded,
+            "n_param_missing": int(usable.sum()) - n_compared,
+            "n_left_out": len(runs) - n_compared,
             **_record(row),
             "n_params_tested": len(table),
             "params": summary,
         }
         title = (
             f"{param} is #{int(row['importance_rank'])} of {len(table)} params for {objective.metric} "
-            f"({int(row['n'])} runs compared, {len(runs) - int(usable.sum())} left out)"
+            f"({n_compared} runs compared, {len(runs) - n_compared} left out)"
         )
         findings.append(ctx.finding(title=title, run_ids=best_ids, evidence=evidence, key=str(param)))
     return findings
@@ -119,8 +127,8 @@ def _statistics(
     runs share one set of permutations (the usual case: no missing param values)."""
     by_mask: dict[bytes, list[tuple[str, str, np.ndarray]]] = {}
     for spec in sweep.schema.params:
-        if spec.constant or spec.name not in runs:
-            continue
+        if spec.constant or spec.name not in runs or is_seed(spec.name):
+            continue  # a seed is not a hyperparameter
         col = runs[spec.name]
         numeric = spec.kind in ("numeric", "int") and pd.api.types.is_numeric_dtype(col)
         mask = usable & col.notna().to_numpy()
@@ -182,6 +190,11 @@ def _best_level(x: np.ndarray, y: np.ndarray, sweep: Sweep) -> Any:
     return str(level)
 
 
+# statistics a param may not have (rho for a categorical param, eta-squared for one with too many
+# levels): NaN in the table means "not computed", so absent (None) in the evidence
+_OPTIONAL = ("spearman_rho", "eta_squared", "kruskal_wallis_h")
+
+
 def _record(row: pd.Series) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in (
@@ -201,11 +214,7 @@ def _record(row: pd.Series) -> dict[str, Any]:
         "best_level",
     ):
         value = row[key]
-        if isinstance(value, float | np.floating):
-            value = None if math.isnan(value) else float(value)
-        elif isinstance(value, np.integer):
-            value = int(value)
-        out[key] = value
-    if out["importance_rank"] is not None:
-        out["importance_rank"] = int(out["importance_rank"])
+        absent = key in _OPTIONAL and isinstance(value, float) and math.isnan(value)
+        out[key] = None if absent else plain(value)
+    out["importance_rank"] = int(out["importance_rank"])
     return out

@@ -1,32 +1,44 @@
 """HPE001 param-issue-rate: a value range of a hyperparameter where runs have issues significantly more often.
 
-What: for every non-constant param, the runs are split into buckets and, per bucket, the number of runs,
+What: for every non-constant param except seeds (`configs.is_seed`: seed, data_seed, random_state, ...;
+a seed is not a hyperparameter, and an issue rate that differs by seed is luck or a bug, not a range to
+avoid), the runs are split into buckets and, per bucket, the number of runs,
 the number and share with each issue type (the per-run findings of earlier detectors: crashed-run,
 nan-or-inf-metric, divergence, overfitting, ...) and with any issue, a 95% Wilson interval for that share,
 and Fisher's exact test (two-sided) of the bucket against all other runs. Buckets: the levels of
 categorical and bool params; the distinct values of a numeric param when it has at most `max_levels` of
 them and either every level can reach `min_bucket_runs` runs on average or there are no more values than
 quantile buckets (a grid); otherwise quantile buckets (`pandas.qcut`, `duplicates="drop"`, labels written
-as pandas writes them, e.g. `(0.005, 0.01]`), as many as `min(max_buckets, max(2, n // min_bucket_runs))`
-so that a bucket can reach `min_bucket_runs` runs. Runs without a value form a `missing` bucket.
+as pandas writes them, e.g. `(0.005, 0.01]`, in the evidence `label`), as many as
+`min(max_buckets, max(2, n // min_bucket_runs))` so that a bucket can reach `min_bucket_runs` runs.
+Pandas rounds its labels and moves the lowest edge outward (lr from 0.0001 gets `(-0.0009, 0.0025]`), so
+titles never show a label: they show an interval bucket by the smallest and largest value its runs have
+(`lr in [0.004, 0.02]`, values as exported); the evidence has both, with the exact edges (`bin_low`,
+`bin_high`) and the observed ones (`value_min`, `value_max`). Runs without a value form a `missing`
+bucket, kept apart from a real level of that name (which then gets the label `missing (no value)`).
 A bucket with fewer than `min_bucket_runs` runs is *inconclusive*: its rate is reported with its interval
 but it is never called a trend. A bucket is *elevated* when its rate is above the rest's and the
 Bonferroni-adjusted p-value (p times the number of tests made for that param: conclusive buckets times
-issue types that occur) is below `alpha`; that gives a finding at the configured severity. When nothing is
-elevated but some bucket's rate is at least `apparent_ratio` times the rest's (the kind of bucket a reader
-would sell as a trend: 1 of 1 runs, rate 1.0), an info finding says that the difference is not supported,
-with the same table. `issue_rate_table` computes the table for any caller-defined issue mask.
+issue types that occur) is below `alpha`; that gives a finding at the configured severity. The info
+finding ("apparent") refutes a trend a reader would sell from a tiny bucket (the seed-000 report's 1 of 1
+runs, rate 1.0). It fires for a param only when no bucket is elevated and some bucket is inconclusive
+(fewer than `min_bucket_runs` runs) with, for some issue type (or any issue), at least one run with it, a
+rate of at least `apparent_min_rate` and at least `apparent_ratio` times the rate of the other runs
+(strictly above it). Its title names the bucket, the issue type and the counts and says the bucket is too
+small to call a trend; the evidence lists every such (bucket, issue) row under `apparent`. Large buckets
+never get it, however their rate compares. `issue_rate_table` computes the table for any caller-defined
+issue mask.
 
 Why it matters: "lr above 0.01 leads to NaN loss" is the most useful sentence in a sweep report when it is
 true and the most misleading one when it rests on one run per bucket. The interval and the exact test let
 the report say the first with numbers and refuse the second.
 
-Thresholds: `min_bucket_runs` (default 5): buckets with fewer runs are inconclusive. `max_buckets`
-(default 5): most quantile buckets per numeric param. `max_levels` (default 6): most distinct values for
-a numeric param to be split by value. `alpha` (default 0.05): family-wise significance level after the
-Bonferroni correction. `apparent_ratio` (default 2): a non-significant bucket whose rate is at least this
-multiple of the rest's gets the info finding. `max_run_ids` (default 200): most run ids listed in a
-finding (the evidence counts the rest).
+Thresholds: `min_bucket_runs` (default 5): buckets with fewer runs are inconclusive. `max_buckets` (default
+5): most quantile buckets per numeric param. `max_levels` (default 6): most distinct values for a numeric
+param to be split by value. `alpha` (default 0.05): family-wise significance level after the Bonferroni
+correction. `apparent_ratio` (default 2) and `apparent_min_rate` (default 0.5): an inconclusive bucket whose
+rate is at least this multiple of the rest's and at least this rate gets the info finding. `max_run_ids`
+(default 200): most run ids listed in a finding (the evidence counts the rest).
 
 Known false positives: params that are confounded by design (a grid that only tries the largest batch
 size with the largest model) blame the wrong param; an issue type a param causes mechanically (short runs
@@ -44,21 +56,35 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from reportgen.detectors.base import Context
+from reportgen.detectors.configs import is_seed, plain, value_text
 from reportgen.detectors.issues import run_issues
-from reportgen.detectors.stats import fisher_exact, wilson_interval
+from reportgen.detectors.stats import fisher_exact, log_factorials, wilson_interval
 from reportgen.findings import Finding, Severity
 from reportgen.sweep import Sweep
+
+# The bucketing defaults, shared with interaction-risk (which buckets params the same way)
+MIN_BUCKET_RUNS = 5
+MAX_BUCKETS = 5
+MAX_LEVELS = 6
+MISSING_LABEL = "missing"
 
 
 class Thresholds(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    min_bucket_runs: int = Field(default=5, ge=1, description="buckets with fewer runs are inconclusive")
-    max_buckets: int = Field(default=5, ge=2, description="most quantile buckets per numeric param")
-    max_levels: int = Field(default=6, ge=2, description="most distinct values to split a numeric param by")
+    min_bucket_runs: int = Field(
+        default=MIN_BUCKET_RUNS, ge=1, description="buckets with fewer runs are inconclusive"
+    )
+    max_buckets: int = Field(default=MAX_BUCKETS, ge=2, description="most quantile buckets per numeric param")
+    max_levels: int = Field(
+        default=MAX_LEVELS, ge=2, description="most distinct values to split a numeric param by"
+    )
     alpha: float = Field(default=0.05, gt=0, lt=1, description="significance after Bonferroni correction")
     apparent_ratio: float = Field(
         default=2.0, gt=1, description="rate ratio of an unsupported apparent trend"
+    )
+    apparent_min_rate: float = Field(
+        default=0.5, gt=0, le=1, description="lowest rate of an inconclusive bucket sold as a trend"
     )
     max_run_ids: int = Field(default=200, ge=1, description="most run ids listed in one finding")
 
@@ -77,13 +103,18 @@ def bucketize(
     kind: str | None = None,
     *,
     bins: int | list[float] | None = None,
-    max_buckets: int = 5,
-    min_bucket_runs: int = 5,
-    max_levels: int = 6,
+    max_buckets: int = MAX_BUCKETS,
+    min_bucket_runs: int = MIN_BUCKET_RUNS,
+    max_levels: int = MAX_LEVELS,
 ) -> Buckets | None:
     """Split runs by one param's values (see the module docstring for the rule); None when fewer than two
     buckets result. `bins`: a quantile count (qcut) or explicit right-closed edges (cut, lowest edge
-    included), to reproduce a bucketing someone else chose (a report's `(0.005, 0.01]`)."""
+    included), to reproduce a bucketing someone else chose (a report's `(0.005, 0.01]`).
+
+    Runs without a value get their own bucket (`bucket_kind` "missing"), never merged with a level that
+    reads "missing"; the table gives each bucket's `label`, its kind, its level `value` or interval
+    (`left`/`right` as pandas labels it, `bin_low`/`bin_high` exact) and, for numeric params, the
+    observed `value_min`/`value_max` of its runs."""
     values = values.reset_index(drop=True)
     missing = values.isna().to_numpy()
     present = values[~missing]
@@ -114,7 +145,7 @@ def bucketize(
         uniques = np.sort(present.unique()) if numeric else sorted(present.unique(), key=str)
         codes[~missing] = pd.Categorical(present, categories=uniques).codes
         for value in uniques:
-            item = _scalar(value)
+            item = plain(value)
             rows.append({"label": str(item), "bucket_kind": "level", "value": item})
     else:
         cat = pd.Categorical(cats)
@@ -137,7 +168,9 @@ def bucketize(
         rows.append({"label": "outside the bins", "bucket_kind": "outside"})
     if missing.any():
         codes[missing] = len(rows)
-        rows.append({"label": "missing", "bucket_kind": "missing"})
+        taken = {row["label"] for row in rows}
+        label = MISSING_LABEL if MISSING_LABEL not in taken else f"{MISSING_LABEL} (no value)"
+        rows.append({"label": label, "bucket_kind": "missing"})
     table = pd.DataFrame(rows)
     for column in ("value", "left", "right", "closed", "bin_low", "bin_high"):
         if column not in table:
@@ -153,9 +186,29 @@ def bucketize(
     return Buckets(codes=codes, table=table, method=method)
 
 
-def _scalar(value: Any) -> Any:
-    """A plain Python value (JSON-friendly) from a numpy/pandas scalar."""
-    return value.item() if hasattr(value, "item") else value
+def bucket_options(t: Thresholds | None = None) -> dict[str, int]:
+    """`bucketize`'s keyword arguments from HPE001's thresholds (its defaults when `t` is None)."""
+    t = t or Thresholds()
+    return {"max_buckets": t.max_buckets, "min_bucket_runs": t.min_bucket_runs, "max_levels": t.max_levels}
+
+
+def bucket_text(param: str, row: pd.Series | dict[str, Any]) -> str:
+    """A bucket for a title, with values that are in the data: `lr=0.001` for a level, `lr in [0.004,
+    0.02]` (the smallest and largest value its runs have, as exported) for an interval, never pandas'
+    rounded label with its outward-moved lowest edge."""
+    kind = row["bucket_kind"]
+    if kind == "level":
+        return f"{param}={value_text(row['value'])}"
+    if kind == "missing":
+        return f"{param} missing"
+    if kind == "outside":
+        return f"{param} outside the bins"
+    low, high = row.get("value_min"), row.get("value_max")
+    if low is None or high is None or pd.isna(low) or pd.isna(high):
+        return f"{param} in bucket {row['label']}"
+    if low == high:
+        return f"{param}={value_text(low)}"
+    return f"{param} in [{value_text(low)}, {value_text(high)}]"
 
 
 def issue_rate_table(
@@ -164,9 +217,9 @@ def issue_rate_table(
     *,
     kind: str | None = None,
     bins: int | list[float] | None = None,
-    max_buckets: int = 5,
-    min_bucket_runs: int = 5,
-    max_levels: int = 6,
+    max_buckets: int = MAX_BUCKETS,
+    min_bucket_runs: int = MIN_BUCKET_RUNS,
+    max_levels: int = MAX_LEVELS,
     alpha: float = 0.05,
 ) -> pd.DataFrame | None:
     """Issue rates per bucket of `values` for each bool column of `issue` (a Series is one column),
@@ -194,6 +247,7 @@ def rate_table(buckets: Buckets, frame: pd.DataFrame, *, min_bucket_runs: int, a
     size = int(buckets.codes.max()) + 1
     n_all = np.bincount(buckets.codes, minlength=size)
     desc = buckets.table
+    lf = log_factorials(len(flags))  # once for every bucket and issue type
     parts = []
     for j, name in enumerate(frame.columns):
         k_all = np.bincount(buckets.codes, weights=flags[:, j], minlength=size).astype("int64")
@@ -216,7 +270,7 @@ def rate_table(buckets: Buckets, frame: pd.DataFrame, *, min_bucket_runs: int, a
             part["rest_n"] > 0, part["rest_k"] / np.maximum(part["rest_n"], 1), np.nan
         )
         part["p_value"] = [
-            fisher_exact(int(a), int(b - a), int(c), int(d - c))
+            fisher_exact(int(a), int(b - a), int(c), int(d - c), lf)
             for a, b, c, d in zip(k, n, part["rest_k"], part["rest_n"], strict=True)
         ]
         part["column_total"] = total_k
@@ -245,16 +299,10 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
     run_ids = issues.index.to_numpy()
     findings = []
     for spec in sweep.schema.params:
-        if spec.constant or spec.name not in sweep.runs:
-            continue
+        if spec.constant or spec.name not in sweep.runs or is_seed(spec.name):
+            continue  # a seed is not a hyperparameter
         values = sweep.runs[spec.name].reset_index(drop=True)
-        buckets = bucketize(
-            values,
-            spec.kind,
-            max_buckets=t.max_buckets,
-            min_bucket_runs=t.min_bucket_runs,
-            max_levels=t.max_levels,
-        )
+        buckets = bucketize(values, spec.kind, **bucket_options(t))
         if buckets is None:
             continue
         table = rate_table(buckets, issues[columns], min_bucket_runs=t.min_bucket_runs, alpha=t.alpha)
@@ -274,12 +322,18 @@ def _finding(
     issues: pd.DataFrame,
     run_ids: np.ndarray,
 ) -> Finding | None:
-    elevated = table[table["status"] == "elevated"].sort_values(["p_value", "label"])
+    # ties (a bucket whose issues are all of one type) name the issue type before "any"
+    table = table.assign(_is_any=table["issue"] == "any")
+    order = ["p_value", "label", "_is_any"]
+    elevated = table[table["status"] == "elevated"].sort_values(order, kind="stable")
+    rest = table["rest_rate"].fillna(np.inf)
     apparent = table[
-        (table["k"] > 0)
-        & (table["rate"] > table["rest_rate"].fillna(np.inf))
-        & (table["rate"] >= t.apparent_ratio * table["rest_rate"].fillna(np.inf))
-    ].sort_values(["p_value", "label"])
+        ~table["conclusive"]
+        & (table["k"] > 0)
+        & (table["rate"] >= t.apparent_min_rate)
+        & (table["rate"] > rest)
+        & (table["rate"] >= t.apparent_ratio * rest)
+    ].sort_values(order, kind="stable")
     if elevated.empty and apparent.empty:
         return None
     inconclusive = sorted(set(table.loc[~table["conclusive"], "label"]), key=list(table["label"]).index)
@@ -306,7 +360,7 @@ def _finding(
         "n_run_ids_omitted": max(0, len(chosen) - t.max_run_ids),
     }
     top = flagged.iloc[0]
-    where = f"{param}={top['label']}" if top["bucket_kind"] == "level" else f"{param} in {top['label']}"
+    where = bucket_text(param, top)
     what = "any issue" if top["issue"] == "any" else str(top["issue"])
     if len(elevated):
         more = elevated["label"].nunique() - 1
@@ -318,9 +372,10 @@ def _finding(
         severity: Severity | None = None
     else:
         title = (
-            f"{param}: no bucket's issue rate differs significantly from the rest "
-            f"({where}: {int(top['k'])} of {int(top['n'])} runs; "
-            f"{len(inconclusive)} of {table['label'].nunique()} buckets under {t.min_bucket_runs} runs)"
+            f"{param}: no bucket's issue rate differs significantly from the rest; "
+            f"{where} ({int(top['k'])} of {int(top['n'])} runs have {what} vs "
+            f"{int(top['rest_k'])} of {int(top['rest_n'])} other runs) has under {t.min_bucket_runs} runs, "
+            "too few to call a trend"
         )
         severity = "info"
     return ctx.finding(
@@ -328,21 +383,32 @@ def _finding(
     )
 
 
-_BUCKET_FIELDS = ("label", "bucket_kind", "value", "left", "right", "closed", "bin_low", "bin_high")
+_BUCKET_FIELDS = (
+    "label",
+    "bucket_kind",
+    "value",
+    "left",
+    "right",
+    "closed",
+    "bin_low",
+    "bin_high",
+    "value_min",
+    "value_max",
+)
 _ISSUE_FIELDS = ("k", "rate", "ci_low", "ci_high", "rest_n", "rest_k", "rest_rate", "p_value", "p_adjusted")
 
 
 def _bucket_records(table: pd.DataFrame) -> list[dict[str, Any]]:
     """The table as one record per bucket with its numbers per issue type (raw, unrounded)."""
     records = []
-    for label, rows in table.groupby("label", sort=False):
+    for _, rows in table.groupby("code", sort=False):  # by code: labels of distinct buckets may match
         first = rows.iloc[0]
-        record = {f: _plain(first.get(f)) for f in (*_BUCKET_FIELDS, "value_min", "value_max") if f in first}
-        record["label"] = str(label)
+        record = {f: _described(first.get(f)) for f in _BUCKET_FIELDS if f in first}
+        record["label"] = str(first["label"])
         record["n"] = int(first["n"])
         record["conclusive"] = bool(first["conclusive"])
         record["issues"] = {
-            str(r["issue"]): {**{f: _plain(r[f]) for f in _ISSUE_FIELDS}, "status": str(r["status"])}
+            str(r["issue"]): {**{f: plain(r[f]) for f in _ISSUE_FIELDS}, "status": str(r["status"])}
             for _, r in rows.iterrows()
         }
         records.append(record)
@@ -350,18 +416,12 @@ def _bucket_records(table: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _row(r: pd.Series) -> dict[str, Any]:
-    keys = ("label", "issue", "n", *_ISSUE_FIELDS, "status")
-    return {k: _plain(r[k]) for k in keys}
+    out = {k: _described(r.get(k)) for k in _BUCKET_FIELDS}
+    out.update({k: plain(r[k]) for k in ("issue", "n", *_ISSUE_FIELDS, "status")})
+    return out
 
 
-def _plain(value: Any) -> Any:
-    """JSON-friendly: numpy scalars to Python, pandas missing markers to None (NaN floats stay NaN)."""
-    if value is None or (not isinstance(value, float | np.floating) and pd.isna(value)):
-        return None
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
+def _described(value: Any) -> Any:
+    """A bucket description field; NaN there means the field does not apply (a level has no edges, the
+    missing bucket no value), so it is absent: None."""
+    return None if isinstance(value, float | np.floating) and np.isnan(value) else plain(value)

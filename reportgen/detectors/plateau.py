@@ -23,7 +23,9 @@ under 0.05% (train/loss), 0.2% (val/loss) and 1% (the noisy per-batch train/step
 tenth, the learning arms 28% or more on their training losses. `max_rise` (default 0.05): a curve
 whose smoothed end level is 5% or more (of its warm-up level) above its best is rising, not flat.
 `smooth` (default 5): points in the centred rolling median. `min_points` (default 5): curves with
-fewer finite points are skipped.
+fewer finite points are skipped. `max_runs` (default 200): per-run records listed in the evidence, the
+runs that improved least after the warm-up first; `n_runs`, `n_runs_listed` and `n_runs_not_listed`
+keep the counts exact and `run_ids` lists every flat run.
 
 Known false positives: very easy tasks that converge inside the warm-up share; runs resumed from a
 converged checkpoint; fine-tuning runs whose loss starts near its floor; curves logged so sparsely
@@ -37,7 +39,15 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from reportgen.detectors.base import Context
-from reportgen.detectors.curve_shapes import finite_curves, loss_metrics, plural, records, rolling_within
+from reportgen.detectors.curve_shapes import (
+    curve_table,
+    finite_curves,
+    listed,
+    loss_metrics,
+    max_runs_field,
+    plural,
+    rolling_within,
+)
 from reportgen.findings import Finding
 from reportgen.sweep import Sweep
 
@@ -54,6 +64,7 @@ class Thresholds(BaseModel):
     )
     smooth: int = Field(default=5, ge=1, description="points in the centred rolling median")
     min_points: int = Field(default=5, ge=3, description="finite points a curve needs")
+    max_runs: int = max_runs_field()
 
 
 def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
@@ -61,45 +72,39 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
     findings = []
     for metric in loss_metrics(sweep):
         d = finite_curves(sweep, metric, ctx.cache)
-        flat = flat_curves(d, t)
+        table = curve_table(sweep, metric, ctx.cache)
+        flat = flat_curves(d, table, t)
         if flat.empty:
             continue
         run_ids = flat.index.tolist()
-        n_with = int(d["run_id"].nunique())
+        n_with = len(table)
         evidence = {
             "metric": metric,
             "n_runs": len(run_ids),
             "n_runs_with_metric": n_with,
-            "runs": records(flat),
+            **listed(flat, -flat["improvement"], t.max_runs),
         }
         title = f"{metric} stopped improving after the warm-up in {len(run_ids)} of {plural(n_with, 'run')}"
         findings.append(ctx.finding(title=title, run_ids=run_ids, evidence=evidence, key=metric))
     return findings
 
 
-def flat_curves(d: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
+def flat_curves(d: pd.DataFrame, table: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
     """Per flat run: first, warmup_step, warmup_level, best_level, last, improvement, total_improvement.
-    Index run_id."""
+    `d` is the metric's finite_curves, `table` its curve_table. Index run_id."""
     if d.empty:
         return pd.DataFrame()
-    g = d.groupby("run_id", sort=False, observed=True)
-    first = g["value"].first()
-    last = g["value"].last()
-    n = g.size()
+    first, last, n = table["first"], table["last"], table["n"]
     post = d[d["frac"].to_numpy() >= t.warmup_share]
     smoothed = rolling_within(post, post["value"].to_numpy(), t.smooth, "median", where="centred")
     post = post.assign(smoothed=smoothed)
     pg = post.groupby("run_id", sort=False, observed=True)
-    out = pd.DataFrame(
-        {
-            "first": first,
-            "warmup_step": pg["step"].first(),
-            "warmup_level": pg["smoothed"].first(),
-            "best_level": pg["smoothed"].min(),
-            "end_level": pg["smoothed"].last(),
-            "last": last,
-        }
-    )
+    out = pd.DataFrame({"first": first}, index=table.index)  # assignments align on run_id, in run order
+    out["warmup_step"] = pg["step"].first()
+    out["warmup_level"] = pg["smoothed"].first()
+    out["best_level"] = pg["smoothed"].min()
+    out["end_level"] = pg["smoothed"].last()
+    out["last"] = last
     scale = out["warmup_level"].abs()
     with np.errstate(divide="ignore", invalid="ignore"):
         out["improvement"] = (out["warmup_level"] - out["best_level"]) / scale
@@ -107,7 +112,7 @@ def flat_curves(d: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
         out["total_improvement"] = (out["first"] - out["best_level"]) / out["first"].abs()
     flat = (
         (n >= t.min_points)
-        & (pg.size().reindex(out.index) >= 2)
+        & (pg.size().reindex(out.index).fillna(0) >= 2)
         & (out["improvement"] < t.min_improvement)
         & (out["rise_after_best"] < t.max_rise)
     )

@@ -120,10 +120,11 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
             "max_ratio": t.max_ratio,
             "configs": _records(configs, spread.params),
         }
+        # the stds, their ratio and the threshold are computed or configured numbers: evidence only
         title = (
-            f"{objective.metric} varies as much across seeds of one config as across the "
-            f"{len(configs)} replicated configs (within-config std vs between-config std: "
-            f"ratio at least {t.max_ratio:g})"
+            f"{objective.metric} varies across the seeds of one config about as much as across the "
+            f"{len(configs)} replicated configs ({int(configs['n'].sum())} runs; the within-config std "
+            "over the between-config std is at or above the max_ratio threshold)"
         )
         run_ids = [rid for ids in configs["run_ids"] for rid in ids]
         findings.append(ctx.finding(title=title, run_ids=run_ids, evidence=evidence, key="sweep"))

@@ -34,6 +34,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from reportgen.detectors.base import Context
+from reportgen.detectors.configs import value_text
 from reportgen.detectors.run_length import Reference, reference_length
 from reportgen.findings import Finding, Severity
 from reportgen.states import FAILED_STATES
@@ -139,11 +140,7 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
 def _reference_text(ref: Reference, part: pd.DataFrame) -> str:
     if ref.source == "planned":
         planned = part["reference"].unique()
-        return f"the planned {ref.param}" + (f" ({_num(planned[0])})" if len(planned) == 1 else "")
+        return f"the planned {ref.param}" + (f" ({value_text(planned[0])})" if len(planned) == 1 else "")
     runs = "finished runs" if ref.reference_state == "finished" else "runs, none with a state"
-    return f"the typical length (median last step {_num(ref.typical)} of {ref.n_finished} {runs})"
-
-
-def _num(value: float) -> str:
-    """A step count as exported: integral values without a trailing .0, others in full (repr)."""
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
+    # the median itself is computed: it is in the evidence (typical_last_step), not in the title
+    return f"the typical length (the median last step of {ref.n_finished} {runs})"

@@ -5,8 +5,12 @@
   zero-width point at 0 of n or n of n: 1 of 1 gives (0.2065, 1.0), which says "we know nothing" honestly.
 - `fisher_exact`: Fisher's exact test on a 2x2 table, two-sided, summing every table of the hypergeometric
   distribution at most as likely as the observed one (scipy's definition, with its 1e-7 relative
-  tolerance for ties). Log-factorials come from one cumulative sum, so a test over 60,000 runs costs a
-  vector operation, not a loop.
+  tolerance for ties). Log-factorials come from one cumulative sum (`log_factorials`, kept and grown
+  only when a larger size is asked for, so a detector testing many buckets or cells of one sweep builds
+  it once), so a test over 60,000 runs costs a vector operation, not a loop.
+- `hypergeom_sf`: the upper tail P(X >= x) of the hypergeometric distribution (draws without
+  replacement), from the same log-factorials: the chance that `x` or more of the best `draws` runs fall
+  among `successes` marked runs out of `population` when the ranking ignores the mark.
 - `spearman_statistic` / `eta_squared_statistic` / `permutation_p_values`: Spearman correlation
   (Pearson on average ranks: ties share their mean rank, the usual tie correction) and eta-squared of ranks
   across levels (equal to the Kruskal-Wallis H divided by N - 1, ties included), with a seeded permutation
@@ -42,19 +46,37 @@ def wilson_interval(k: np.ndarray, n: np.ndarray, z: float = Z95) -> tuple[np.nd
     return low, high
 
 
-def _log_factorials(n: int) -> np.ndarray:
-    """log(i!) for i in 0..n."""
-    out = np.zeros(n + 1)
-    if n:
-        out[1:] = np.cumsum(np.log(np.arange(1, n + 1, dtype="float64")))
-    return out
+_LOG_FACTORIALS = np.zeros(1)  # log(i!) for i in 0..len - 1, read-only, grown on demand
 
 
-def fisher_exact(a: int, b: int, c: int, d: int) -> float:
+def log_factorials(n: int) -> np.ndarray:
+    """log(i!) for i in 0..n (a read-only view of one shared array: built once for the largest n asked
+    for, so repeated tests on the same sweep do not rebuild it)."""
+    global _LOG_FACTORIALS
+    n = int(n)
+    if n < 0:
+        raise ValueError("log-factorials of a negative count")
+    if len(_LOG_FACTORIALS) <= n:
+        size = max(n + 1, 2 * len(_LOG_FACTORIALS))
+        grown = np.zeros(size)
+        grown[1:] = np.cumsum(np.log(np.arange(1, size, dtype="float64")))
+        grown.setflags(write=False)
+        _LOG_FACTORIALS = grown
+    return _LOG_FACTORIALS[: n + 1]
+
+
+def _table_log_factorials(total: int, lf: np.ndarray | None) -> np.ndarray:
+    """`lf` when it reaches `total` (a caller's precomputed array), else the shared one."""
+    return lf if lf is not None and len(lf) > total else log_factorials(total)
+
+
+def fisher_exact(a: int, b: int, c: int, d: int, lf: np.ndarray | None = None) -> float:
     """Two-sided Fisher exact p-value for the table [[a, b], [c, d]].
 
     Rows are "in the bucket" / "the rest", columns "has the issue" / "has not". The p-value is the
-    probability, with the margins fixed, of a table at most as likely as the observed one.
+    probability, with the margins fixed, of a table at most as likely as the observed one. `lf`:
+    log-factorials from `log_factorials(n)` with n >= a + b + c + d, computed once by a caller testing
+    many tables (the shared array otherwise).
     """
     a, b, c, d = (int(v) for v in (a, b, c, d))
     if min(a, b, c, d) < 0:
@@ -63,7 +85,7 @@ def fisher_exact(a: int, b: int, c: int, d: int) -> float:
     lo, hi = max(0, n_row + n_col - total), min(n_row, n_col)
     if lo == hi:
         return 1.0
-    lf = _log_factorials(total)
+    lf = _table_log_factorials(total, lf)
     x = np.arange(lo, hi + 1)
     log_pmf = (
         lf[n_col]
@@ -77,6 +99,31 @@ def fisher_exact(a: int, b: int, c: int, d: int) -> float:
     observed = log_pmf[a - lo]
     as_extreme = log_pmf <= observed + math.log1p(1e-7)
     return float(min(1.0, np.exp(log_pmf[as_extreme]).sum()))
+
+
+def hypergeom_sf(x: int, population: int, successes: int, draws: int, lf: np.ndarray | None = None) -> float:
+    """P(X >= x) for X ~ Hypergeometric: `draws` taken without replacement from `population` items of
+    which `successes` are marked (scipy's `hypergeom.sf(x - 1, population, successes, draws)`)."""
+    population, successes, draws, x = int(population), int(successes), int(draws), int(x)
+    if not 0 <= successes <= population or not 0 <= draws <= population:
+        raise ValueError("a hypergeometric needs 0 <= successes, draws <= population")
+    lo, hi = max(0, draws + successes - population), min(draws, successes)
+    if x <= lo:
+        return 1.0
+    if x > hi:
+        return 0.0
+    lf = _table_log_factorials(population, lf)
+    i = np.arange(x, hi + 1)
+    log_pmf = (
+        lf[successes]
+        - lf[i]
+        - lf[successes - i]
+        + lf[population - successes]
+        - lf[draws - i]
+        - lf[population - successes - draws + i]
+        - (lf[population] - lf[draws] - lf[population - draws])
+    )
+    return float(min(1.0, np.exp(log_pmf).sum()))
 
 
 def average_ranks(values: np.ndarray) -> np.ndarray:

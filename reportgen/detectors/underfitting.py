@@ -18,7 +18,9 @@ Thresholds: `tail_share` (default 0.2): the last fifth of each curve's step span
 there (on the nanoGPT ablation the flat arm moves under 0.2% and the one arm whose val/loss still
 improves at the end, G1 seed 2026, by 0.7%), while a run that would gain from more steps keeps
 improving by several percent. `min_tail_points` (default 3): points each curve needs in its tail
-for a slope.
+for a slope. `max_runs` (default 200): per-run records listed in the evidence, the runs whose validation
+metric was still improving fastest first; `n_runs`, `n_runs_listed` and `n_runs_not_listed` keep the
+counts exact and `run_ids` lists every flagged run.
 
 Known false positives: learning-curve sweeps whose "step" is the training-set size (more data helps, as
 expected, and no longer training would); schedules whose learning rate is cut right before the end
@@ -32,7 +34,13 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from reportgen.detectors.base import Context
-from reportgen.detectors.curve_shapes import finished_or_unknown, finite_curves, plural, records
+from reportgen.detectors.curve_shapes import (
+    finished_or_unknown,
+    finite_curves,
+    listed,
+    max_runs_field,
+    plural,
+)
 from reportgen.detectors.overfitting import pair_goal, pair_table
 from reportgen.findings import Finding
 from reportgen.sweep import Direction, Sweep
@@ -46,6 +54,7 @@ class Thresholds(BaseModel):
         default=0.02, gt=0, description="relative improvement over the tail both metrics need"
     )
     min_tail_points: int = Field(default=3, ge=2, description="points each curve needs in its tail")
+    max_runs: int = max_runs_field()
 
 
 def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
@@ -73,7 +82,7 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
             "goal": goal,
             "n_runs": len(run_ids),
             "n_runs_with_pair": len(both),
-            "runs": records(hit),
+            **listed(hit, hit["improvement_val"], t.max_runs),
         }
         title = (
             f"{pair.train} and {pair.val} were still improving at the end of {plural(len(run_ids), 'run')}"

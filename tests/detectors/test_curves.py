@@ -283,7 +283,13 @@ def test_lcdb_score_gap_over_02_in_400_of_475_curves_of_dataset_1457(lcdb) -> No
     flagged_1457 = [r for r in gap.run_ids if r.startswith("1457/")]
     curves_1457 = lcdb.runs["openmlid"].astype(int).eq(1457).sum()
     assert (len(flagged_1457), int(curves_1457)) == (400, 475)
-    runs = by_run(gap)
+    # the evidence lists the 200 widest gaps (max_runs); the counts and run ids keep every run
+    assert gap.evidence["n_runs"] == len(gap.run_ids) == 915 and gap.evidence["n_runs_listed"] == 200
+    assert gap.evidence["n_runs_not_listed"] == 715 and len(gap.evidence["runs"]) == 200
+    listed_gaps = [r["gap"] for r in gap.evidence["runs"]]
+    assert listed_gaps == sorted(listed_gaps, reverse=True)
+    assert gap.evidence["gap_unit"] == "fraction" and gap.evidence["gap_threshold"] == 0.2
+    runs = by_run(one(detect("overfitting", lcdb, max_runs=10_000), "ended far below"))
     assert all(runs[r]["gap"] > 0.2 for r in flagged_1457)
     assert all(
         runs[r]["train_final"] - runs[r]["final"] == pytest.approx(runs[r]["gap"]) for r in flagged_1457
@@ -541,3 +547,164 @@ def test_speed_on_a_large_history_is_a_few_seconds(tmp_path: Path) -> None:
     for name in CURVE_DETECTORS:
         detect(name, sweep)
     assert time.perf_counter() - start < 10
+
+
+# --- review fixes ----------------------------------------------------------------------------------
+
+
+def runs_csv(ids: str, extra: str = "") -> str:
+    header = "run_id,state" + ("," + extra.split("=")[0] if extra else "")
+    value = ("," + extra.split("=")[1]) if extra else ""
+    return header + "\n" + "".join(f"{r},finished{value}\n" for r in ids)
+
+
+def test_divergence_end_level_comes_after_the_minimum(make_sweep) -> None:
+    # a: its lowest value is its last one (the jump to 5 came before it): it never diverged, even though
+    # the median of its last two points (2.75) is 5.5x that minimum. b: the same jump at the very end.
+    a = [*np.linspace(2, 1, 18), 5.0, 0.5]
+    b = [*np.linspace(2, 1, 18), 0.5, 5.0]
+    sweep = make_sweep(runs_csv("ab"), wide({"a": {"loss": a}, "b": {"loss": b}}))
+    f = one(detect("divergence", sweep))
+    assert f.run_ids == ["b"]
+    r = by_run(f)["b"]
+    assert r["min"] == 0.5 and r["min_step"] == 18.0 and r["end_level"] == 5.0  # only the point after it
+
+
+def test_bad_initial_loss_one_finding_per_direction(make_sweep) -> None:
+    starts = {"a": 9.0, "b": 8.0, "c": 7.0, "d": 0.5, "e": 0.6, "f": math.log(10)}
+    rows = {r: {"train_loss": decay(8, start=s, floor=0.1)} for r, s in starts.items()}
+    sweep = make_sweep(runs_csv("abcdef", "num_classes=10"), wide(rows))
+    findings = detect("bad-initial-loss", sweep)
+    above, below = one(findings, "above"), one(findings, "below")
+    assert above.title == "train_loss started far above ln(num_classes) in 3 of 6 runs"
+    assert below.title == "train_loss started far below ln(num_classes) in 2 of 6 runs"
+    assert above.run_ids == ["a", "b", "c"] and below.run_ids == ["d", "e"]
+    assert above.id != below.id and above.evidence["direction"] == "above"
+    assert [r["run_id"] for r in below.evidence["runs"]] == ["d", "e"]  # furthest below first
+    assert all(r["ratio"] < 1 for r in below.evidence["runs"])
+
+
+def test_overfitting_score_gap_on_a_percent_scale_and_min_points(make_sweep) -> None:
+    n = 10
+    train = list(np.linspace(50, 95, n))
+    rows = {
+        "a": {"train/acc": train, "val/acc": list(np.linspace(50, 90, n))},  # 5 points behind: fine
+        "b": {"train/acc": train, "val/acc": list(np.linspace(50, 65, n))},  # 30 points behind
+    }
+    sweep = make_sweep(runs_csv("ab"), wide(rows))
+    gap = one(detect("overfitting", sweep), "ended far below")
+    assert gap.run_ids == ["b"]  # on the fraction scale, 0.2, both gaps (5 and 30) would count
+    assert gap.evidence["gap_unit"] == "percent points" and gap.evidence["gap_threshold"] == 20.0
+    assert by_run(gap)["b"]["gap"] == pytest.approx(30.0)
+    # a validation curve with fewer than min_points finite points is not judged by the gap check either
+    short = [*np.linspace(50, 65, 2), *[math.nan] * (n - 2)]
+    rows["b"]["val/acc"] = short
+    sweep = make_sweep(runs_csv("ab"), wide(rows))
+    assert [f for f in detect("overfitting", sweep) if "ended far below" in f.title] == []
+    f = one(detect("overfitting", sweep, min_points=2), "ended far below")
+    assert f.run_ids == ["b"] and f.evidence["n_runs_judged"] == 2
+
+
+def test_loss_spike_ratio_is_above_one_for_a_negative_loss(make_sweep) -> None:
+    n = 40
+    loss = list(-1.0 - np.minimum(np.arange(n), 10) / 10)  # -1.0 down to -2.0, then flat
+    loss[25] = -0.9  # 1.1 above a baseline of -2.0
+    sweep = make_sweep(runs_csv("a"), wide({"a": {"loss": loss}}))
+    f = one(detect("loss-spike", sweep))
+    r = by_run(f)["a"]
+    assert r["largest_baseline"] == pytest.approx(-2.0) and r["largest_value"] == pytest.approx(-0.9)
+    assert r["largest_ratio"] == pytest.approx(1 + 1.1 / 2.0)  # not -0.9 / -2.0 = 0.45
+
+
+def test_edge_of_stability_title_run_ids_and_counts_agree(make_sweep) -> None:
+    # lr 0.01: 1 of 4 runs blows up (under min_blowup_share); lr 0.1: both do. The edge is 0.1.
+    n = 20
+    t = np.arange(n, dtype=float)
+    lrs = {"s0": 0.001, "s1": 0.001, "m0": 0.01, "m1": 0.01, "m2": 0.01, "m3": 0.01, "h0": 0.1, "h1": 0.1}
+    rows = {}
+    for run, lr in lrs.items():
+        blows = lr == 0.1 or run == "m0"
+        grad = np.where((t >= 8) & blows, np.exp(t - 6), 1.0 + 0.01 * (t % 3))
+        rows[run] = {"grad_norm": list(grad), "train_loss": decay(n)}
+    runs = "run_id,state,lr\n" + "".join(f"{r},finished,{lr}\n" for r, lr in lrs.items())
+    f = one(detect("edge-of-stability", make_sweep(runs, wide(rows))))
+    e = f.evidence
+    assert f.title == "grad_norm blew up in 2 of 2 runs with lr at or above 0.1 and in 1 of 6 runs below it"
+    assert sorted(f.run_ids) == ["h0", "h1", "m0"] and e["n_runs"] == 3
+    assert (e["n_blown_at_or_above_edge"], e["n_runs_at_or_above_edge"]) == (2, 2)
+    assert (e["n_blown_below_edge"], e["n_runs_below_edge"]) == (1, 6)
+    assert e["n_blown_at_or_above_edge"] + e["n_blown_below_edge"] == e["n_runs"] == len(f.run_ids)
+
+
+def test_curve_table_is_a_view_of_the_cached_curve_stats(make_sweep) -> None:
+    from reportgen.detectors import curve_shapes
+    from reportgen.detectors.curves import curve_stats
+
+    assert not hasattr(curve_shapes, "per_curve")  # one implementation of the per-curve statistics
+    loss = [math.nan, 3.0, 1.0, 2.0, 1.0, math.inf, 1.5, math.nan]
+    sweep = make_sweep(runs_csv("ab"), wide({"a": {"loss": loss}, "b": {"loss": [math.nan] * 8}}))
+    cache: dict = {}
+    table = curve_shapes.curve_table(sweep, "loss", cache)
+    assert list(table.index) == ["a"]  # b has no finite point
+    row = table.loc["a"].to_dict()
+    assert row == {
+        "n": 5,
+        "first_step": 1.0,
+        "first": 3.0,
+        "last_step": 6.0,
+        "last": 1.5,
+        "min": 1.0,
+        "max": 3.0,
+        "min_step": 2.0,
+        "max_step": 1.0,
+    }
+    stats = curve_stats(sweep, cache)
+    assert stats is cache["curve_stats"] and math.isnan(stats.loc[("a", "loss"), "last"])  # last logged
+    assert stats.loc[("a", "loss"), "finite_last"] == 1.5
+    stats.loc[("a", "loss"), "finite_last"] = 99.0  # the table reads the cached statistics
+    assert curve_shapes.curve_table(sweep, "loss", cache).loc["a", "last"] == 99.0
+
+
+def test_evidence_lists_at_most_max_runs_worst_first_with_exact_counts(make_sweep) -> None:
+    t = np.arange(20)
+    ids = "abcde"
+    # underfitting: all five still improving, e fastest (val slope grows with the run's index)
+    rows = {
+        r: {"train_loss": list(2.3 - 0.05 * t), "val_loss": list(2.4 - (0.02 + 0.01 * k) * t)}
+        for k, r in enumerate(ids)
+    }
+    f = one(detect("underfitting", make_sweep(runs_csv(ids), wide(rows)), max_runs=2))
+    assert f.run_ids == list(ids) and f.evidence["n_runs"] == 5  # ids and counts keep every run
+    assert [r["run_id"] for r in f.evidence["runs"]] == ["e", "d"]
+    assert (f.evidence["n_runs_listed"], f.evidence["n_runs_not_listed"]) == (2, 3)
+    # loss-spike: spike heights grow with the run's index; the listed runs carry their spike steps
+    rows = {}
+    for k, r in enumerate(ids):
+        loss = decay(40, floor=0.6)
+        loss[20], loss[30] = 1.2 + 0.2 * k, 1.0
+        rows[r] = {"loss": loss}
+    f = one(detect("loss-spike", make_sweep(runs_csv(ids), wide(rows)), max_runs=3))
+    assert f.evidence["n_runs"] == 5 and f.evidence["n_spikes"] == 10 and len(f.run_ids) == 5
+    assert [r["run_id"] for r in f.evidence["runs"]] == ["e", "d", "c"]
+    assert all(r["spike_steps"] == [20.0, 30.0] and r["n_spikes"] == 2 for r in f.evidence["runs"])
+    assert f.evidence["n_runs_not_listed"] == 2
+
+
+@pytest.mark.parametrize("name", CURVE_DETECTORS)
+def test_titles_hold_names_and_counts_from_the_evidence(name) -> None:
+    import re
+
+    folder = FIXTURES / "detectors" / name / "trigger"
+    sweep = load_sweep(folder / "runs.csv", LoadOptions(history=folder / "history.csv"))
+    findings = detect(name, sweep)
+    assert findings
+    for f in findings:
+        counts = {v for k, v in f.evidence.items() if k.startswith("n_") and isinstance(v, int)}
+        text = f.title
+        for label in (f.evidence.get(k) for k in ("metric", "val_metric", "train_metric", "lr_metric")):
+            text = text.replace(str(label), "") if label else text
+        text = text.replace(str(f.evidence.get("grad_norm_metric", "")), "")
+        if "edge_lr" in f.evidence:  # the edge is named by the lr value as the export wrote it
+            text = text.replace(f"at or above {f.evidence['edge_lr']:g}", "")
+        numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", text)]
+        assert all(n.is_integer() and int(n) in counts for n in numbers), (f.title, counts)

@@ -462,3 +462,77 @@ def test_categorical_only_params(make_sweep) -> None:
     assert dup.evidence["n_groups"] == 6 and dup.evidence["n_extra_runs"] == 6
     (top,) = detect("top-runs", sweep)
     assert top.run_ids == ["r0", "r1", "r2", "r3", "r4"]
+
+
+# --- review fixes -----------------------------------------------------------------------------------
+
+
+def test_best_at_boundary_rarely_fires_on_a_random_objective(make_sweep) -> None:
+    # a 3-level lr grid of 12 runs whose objective ignores lr: the best 3 all on one edge has p = 4/220
+    # per edge, 2 of 3 (which passed the share and lift rules alone, 76 of these 200 seeds) p = 0.24
+    fired = 0
+    for seed in range(200):
+        objective = np.random.default_rng(seed).uniform(size=12)
+        rows = [f"r{i:02d},finished,{[0.001, 0.01, 0.1][i % 3]},{float(objective[i])!r}" for i in range(12)]
+        fired += bool(detect("best-at-boundary", make_sweep(csv("run_id,state,lr,val_loss", rows))))
+    assert fired <= 10  # at most 5% of seeds
+
+
+def test_best_at_boundary_reports_its_p_value(realdata: Path) -> None:
+    sweep = load_sweep(realdata / "hpolib-fcnet-slice" / "fcnet_slice_localization.lr_schedule-const.csv")
+    (f,) = [f for f in detect("best-at-boundary", sweep) if f.evidence["param"] == "init_lr"]
+    # all 5 best of 31,104 runs on the level that holds a sixth of them: about (1/6)^5
+    assert f.evidence["p_value"] == pytest.approx((1 / 6) ** 5, rel=0.01) and f.evidence["alpha"] == 0.05
+    fixture = load_sweep(FIXTURES / "detectors" / "best-at-boundary" / "trigger" / "runs.csv")
+    assert detect("best-at-boundary", fixture)[0].evidence["p_value"] == pytest.approx(1 / 45)
+
+
+def test_duplicate_configs_quiet_when_no_param_has_a_value(make_sweep) -> None:
+    rows = [f"r{i:02d},finished,,,{0.5 + i / 100}" for i in range(20)]
+    sweep = make_sweep(csv("run_id,state,lr,momentum,val_loss", rows))
+    assert detect("duplicate-configs", sweep) == []
+
+
+def test_titles_hold_values_as_exported(seed000) -> None:
+    (f,) = detect("outlier-run", load_sweep(FIXTURES / "detectors" / "outlier-run" / "trigger" / "runs.csv"))
+    assert "(val_loss = 0.05; second best 0.58)" in f.title
+    (short,) = detect("short-run", seed000)
+    assert (
+        short.title
+        == "1 run ended far short of the typical length (the median last step of 7 finished runs): 1 crashed"
+    )
+    (log,) = detect(
+        "log-scale-sampled-uniformly",
+        load_sweep(FIXTURES / "detectors" / "log-scale-sampled-uniformly" / "trigger" / "runs.csv"),
+    )
+    assert (
+        log.title.startswith("lr ranges from 0.00021 to 0.0955 but 1 of 12 runs")
+        and "decades" not in log.title
+    )
+    seeds = detect(
+        "seed-variance", load_sweep(FIXTURES / "detectors" / "seed-variance" / "trigger" / "runs.csv")
+    )
+    assert all("ratio at least" not in s.title for s in seeds)
+    # no numpy repr and no computed float in any title of the group, on every fixture
+    for name in GROUP:
+        for variant in ("trigger", "clean"):
+            folder = FIXTURES / "detectors" / name / variant
+            if not (folder / "runs.csv").exists():
+                continue
+            for finding in detect(name, load_sweep(folder / "runs.csv")):
+                assert "np." not in finding.title and "+ decades" not in finding.title, finding.title
+
+
+def test_early_stopping_idle_uses_short_runs(make_sweep, tmp_path: Path, monkeypatch) -> None:
+    from reportgen.detectors import early_stopping_idle
+
+    calls = []
+    real = early_stopping_idle.short_runs
+    monkeypatch.setattr(early_stopping_idle, "short_runs", lambda s, t: calls.append(t) or real(s, t))
+    rows = [f"r{i},finished,{0.01 * (i + 1)},27,0.5" for i in range(5)]
+    short = make_sweep(
+        csv("run_id,state,lr,epoch,val_loss", [*rows, "r9,finished,0.09,3,0.9"]),
+        sweep_config=_hyperband(tmp_path),
+    )
+    assert detect("early-stopping-idle", short, short_fraction=0.2) == []  # 3 of 27 < 0.2
+    assert [(t.short_fraction, t.min_finished) for t in calls] == [(0.2, 3)]
