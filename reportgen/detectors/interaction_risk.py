@@ -22,7 +22,10 @@ Thresholds: `min_cell_runs` (default 5) and `min_cell_issues` (default 2): suppo
 tested. `alpha` (default 0.05): significance (Bonferroni-adjusted against the rest; raw against each
 marginal). `max_buckets_per_param` (default 6): params with more buckets are not paired. `max_params`
 (default 10): most params paired. `max_findings` (default 5): most pairs reported. `max_run_ids`
-(default 200): most run ids listed in one finding.
+(default 200): most run ids listed in one finding. `min_lift` (default 1.25): the cell's rate must be at
+least this multiple of the higher of its two single-value rates, so a one-factor-at-a-time ablation
+(every arm but one shares the baseline, whose cell then holds almost every run) is not read as an
+interaction: there the cell's rate barely exceeds the single-value rates it is built from.
 
 Known false positives: a grid that only visits some combinations makes a cell's "rest" unbalanced, and
 a third param correlated with both (model size) can be the real cause; with few runs per cell the
@@ -57,6 +60,9 @@ class Thresholds(BaseModel):
     max_params: int = Field(default=10, ge=2, description="most params paired")
     max_findings: int = Field(default=5, ge=1, description="most pairs reported")
     max_run_ids: int = Field(default=200, ge=1, description="most run ids listed in one finding")
+    min_lift: float = Field(
+        default=1.25, ge=1, description="cell rate over the higher of its two single-value rates"
+    )
 
 
 def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
@@ -86,6 +92,7 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
         (cells["p_adjusted"] < t.alpha)
         & (cells["p_within_a"] < t.alpha)
         & (cells["p_within_b"] < t.alpha)
+        & (cells["rate"] >= t.min_lift * cells[["rate_a", "rate_b"]].max(axis=1))
         & (cells["rate"] > cells[["rate_a", "rate_b"]].max(axis=1))
     ]
     if flagged.empty:

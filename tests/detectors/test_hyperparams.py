@@ -477,3 +477,14 @@ def test_param_importance_left_out_counts_runs_without_the_param(make_sweep) -> 
     assert f.evidence["n"] == 16 and f.evidence["n_used"] == 20
     assert f.evidence["n_param_missing"] == 4 and f.evidence["n_left_out"] == 4
     assert "(16 runs compared, 4 left out)" in f.title
+
+
+def test_interaction_risk_quiet_on_a_one_factor_ablation(realdata) -> None:
+    # nanoGPT ablation: every arm changes one thing from the baseline, so linear_type=standard with
+    # norm_placement=pre holds 56 of 64 runs; its issue rate (44 of 56) is barely above either value's own
+    # (44 of 60): not an interaction
+    sweep = load_sweep(
+        realdata / "wandb-nanogpt-ablation" / "wandb_summary.csv",
+        LoadOptions(history=realdata / "wandb-nanogpt-ablation" / "history_data"),
+    )
+    assert not run_detectors(sweep).by_name("interaction-risk")
