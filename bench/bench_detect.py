@@ -10,7 +10,6 @@ the slowest detectors. Prints a Markdown table.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 import time
@@ -19,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_load import make_sweep, median_seconds
+from bench_load import bench_args, make_sweep, median_seconds
 
 from reportgen.detectors.base import Context
 from reportgen.detectors.registry import REGISTRY
@@ -30,12 +29,7 @@ from reportgen.io.options import LoadOptions
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=1000)
-    parser.add_argument("--steps", type=int, default=500)
-    parser.add_argument("--metrics", type=int, default=2)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+    args = bench_args(__doc__ or "")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         paths = make_sweep(folder, args.runs, args.steps, args.metrics)

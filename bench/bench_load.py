@@ -21,7 +21,6 @@ import pandas as pd
 from reportgen.io.load import load_sweep
 from reportgen.io.options import LoadOptions
 
-
 # names the curve detectors recognise, so the benchmark exercises them
 METRIC_NAMES = ("train_loss", "val_loss", "test_loss", "aux_loss")
 
@@ -68,13 +67,18 @@ def median_seconds(fn, repeat: int) -> float:
     return statistics.median(times)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def bench_args(doc: str) -> argparse.Namespace:
+    """The sweep-size flags both benchmarks take."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--steps", type=int, default=500)
     parser.add_argument("--metrics", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = bench_args(__doc__ or "")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         paths = make_sweep(folder, args.runs, args.steps, args.metrics)

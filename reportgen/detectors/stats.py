@@ -86,16 +86,8 @@ def fisher_exact(a: int, b: int, c: int, d: int, lf: np.ndarray | None = None) -
     if lo == hi:
         return 1.0
     lf = _table_log_factorials(total, lf)
-    x = np.arange(lo, hi + 1)
-    log_pmf = (
-        lf[n_col]
-        - lf[x]
-        - lf[n_col - x]
-        + lf[total - n_col]
-        - lf[n_row - x]
-        - lf[total - n_col - n_row + x]
-        - (lf[total] - lf[n_row] - lf[total - n_row])
-    )
+    # the top-left cell of a table with fixed margins is hypergeometric: n_row draws, n_col marked
+    log_pmf = _hypergeom_log_pmf(np.arange(lo, hi + 1), total, n_col, n_row, lf)
     observed = log_pmf[a - lo]
     as_extreme = log_pmf <= observed + math.log1p(1e-7)
     return float(min(1.0, np.exp(log_pmf[as_extreme]).sum()))
@@ -113,17 +105,23 @@ def hypergeom_sf(x: int, population: int, successes: int, draws: int, lf: np.nda
     if x > hi:
         return 0.0
     lf = _table_log_factorials(population, lf)
-    i = np.arange(x, hi + 1)
-    log_pmf = (
+    log_pmf = _hypergeom_log_pmf(np.arange(x, hi + 1), population, successes, draws, lf)
+    return float(min(1.0, np.exp(log_pmf).sum()))
+
+
+def _hypergeom_log_pmf(
+    k: np.ndarray, population: int, successes: int, draws: int, lf: np.ndarray
+) -> np.ndarray:
+    """log P(X = k) for X ~ Hypergeometric(population, successes, draws), from log-factorials `lf`."""
+    return (
         lf[successes]
-        - lf[i]
-        - lf[successes - i]
+        - lf[k]
+        - lf[successes - k]
         + lf[population - successes]
-        - lf[draws - i]
-        - lf[population - successes - draws + i]
+        - lf[draws - k]
+        - lf[population - successes - draws + k]
         - (lf[population] - lf[draws] - lf[population - draws])
     )
-    return float(min(1.0, np.exp(log_pmf).sum()))
 
 
 def average_ranks(values: np.ndarray) -> np.ndarray:
