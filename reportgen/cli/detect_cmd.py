@@ -103,7 +103,7 @@ def run_explain(args: argparse.Namespace) -> int:
                 "code": s.code,
                 "name": s.name,
                 "severity": s.severity,
-                "summary": s.doc.splitlines()[0] if s.doc else "",
+                "summary": " ".join(s.doc.split("\n\n")[0].split()),
             }
             for s in REGISTRY
         ]
