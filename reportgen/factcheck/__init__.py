@@ -1,0 +1,1 @@
+"""Deterministic fact-checking of report drafts against a sweep's FactSheet."""
