@@ -23,6 +23,7 @@ Decisions, each tested in ``tests/factcheck/test_numbers.py``:
   backticks; "(2, 4)" in prose is two numbers (often a list of trial ids).
 - "32 of 42", "32 out of (the) 42" and "32/42" are ``count_of`` spans: ``value`` is the count (32),
   ``denominator`` the total (42).
+- "inf", "-inf", "Infinity" and "\u221e" are infinite values (exact), as logs and pandas print them.
 - Number words: zero..nineteen, the tens, compounds ("twenty-five"), "hundred"/"a hundred", "half",
   "twice"/"thrice" (multipliers), and "a third"/"a quarter"/"two thirds"/"three quarters" only before
   "of" or punctuation ("a third run" is an ordinal). "one" after a determiner ("the one", "each one") is a
@@ -146,6 +147,8 @@ _PATTERN = re.compile(
             rf"(?P<sample>(?<!\w)[nN][ \t]*=[ \t]*(?P<n_val>\d+){_END})",
             rf"(?P<scalar>{_DIGIT_FIRST}{_GUARD}(?P<sc_num>{_NUM})"
             rf"(?:(?P<sc_pct>{_PCT})|(?P<sc_times>x(?!\w)|[ \t]?\u00d7|-fold\b)|{_END}))",
+            # infinity as logs and pandas print it ("a ratio of inf", "-inf"); not inside a word ("info")
+            r"(?P<infinite>(?<![\w.\-+\u2212])(?P<inf_sign>[-+\u2212])?(?<![\w.])(?i:infinity|inf)(?!\w)|\u221e)",
             # number words: not the tail of a compound ("non-zero")
             rf"(?P<fraction>\b(?<!\w-)(?i:(?:{_words_alternation(list(_FRACTION_WORDS))})\b)"
             r"(?=\s+of\b|\s*[.,;:!?)]|\s*$))",
@@ -310,6 +313,11 @@ def _on_scalar(text: str, m: re.Match[str], out: list[NumberSpan]) -> None:
     out.append(NumberSpan(m.start(), m.end(), m[0], kind, value, precision, is_percent=percent))
 
 
+def _on_infinite(text: str, m: re.Match[str], out: list[NumberSpan]) -> None:
+    value = -math.inf if m["inf_sign"] in ("-", "\u2212") else math.inf
+    out.append(NumberSpan(m.start(), m.end(), m[0], "decimal", value, 0.0))
+
+
 def _on_fraction(text: str, m: re.Match[str], out: list[NumberSpan]) -> None:
     value = _FRACTION_WORDS[" ".join(m[0].lower().split())]
     out.append(NumberSpan(m.start(), m.end(), m[0], "word", value, 0.0))
@@ -341,6 +349,7 @@ _HANDLERS: dict[str, Handler] = {
     "colon": _on_colon,
     "sample": _on_sample,
     "scalar": _on_scalar,
+    "infinite": _on_infinite,
     "fraction": _on_fraction,
     "word": _on_word,
 }

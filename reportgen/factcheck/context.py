@@ -1,0 +1,199 @@
+"""What every claim family reads: the draft's units with their entities (``Draft``) and the FactSheet seen
+through the entities a sentence can name (``Sheet``).
+
+``Draft`` resolves each unit's entities once and records the runs named per block (a paragraph, list item
+or table) and per section, because a sentence often leans on runs named by its neighbours ("Both had NaN
+loss"). ``Sheet`` turns entities into run selections (an issue type selects its flagged runs, a state its
+runs, a group its level, a bucket the runs whose param lies in the interval) so every family counts the
+same runs the same way.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from reportgen.factcheck.entities import EntitySpan, Vocabulary, resolve_entities
+from reportgen.factcheck.markdown import Unit
+from reportgen.factcheck.numbers import NumberSpan
+from reportgen.facts import FactSheet
+from reportgen.states import FAILED_STATES
+
+ATTRIBUTE_KINDS = frozenset({"param", "metric", "ratio"})
+RUN_KINDS = frozenset({"run", "run_group"})
+SELECTOR_KINDS = frozenset({"issue", "state", "group", "bucket"})
+
+
+def runs_of(spans: Iterable[EntitySpan]) -> tuple[str, ...]:
+    """The run ids named by run and run-group mentions, first mention first, without repeats."""
+    seen: dict[str, None] = {}
+    for s in spans:
+        if s.kind in RUN_KINDS:
+            seen.update(dict.fromkeys(s.target))
+    return tuple(seen)
+
+
+@dataclass(slots=True)
+class Draft:
+    """Per-unit entities, plus the runs named per block and per section (computed once per draft)."""
+
+    units: list[Unit]
+    entities: list[list[EntitySpan]]
+    sections: list[int]
+    block_runs: dict[int, tuple[str, ...]]
+    section_runs: dict[int, tuple[str, ...]]
+
+    @classmethod
+    def build(cls, units: list[Unit], vocab: Vocabulary) -> Draft:
+        entities: list[list[EntitySpan]] = []
+        sections: list[int] = []
+        block_runs: dict[int, dict[str, None]] = {}
+        section_runs: dict[int, dict[str, None]] = {}
+        section = 0
+        for unit in units:
+            if unit.kind == "heading":
+                section += 1
+            spans = resolve_entities(unit.text, vocab, context=unit.section)
+            entities.append(spans)
+            sections.append(section)
+            runs = dict.fromkeys(runs_of(spans))
+            block_runs.setdefault(unit.block, {}).update(runs)
+            section_runs.setdefault(section, {}).update(runs)
+        return cls(
+            units,
+            entities,
+            sections,
+            {k: tuple(v) for k, v in block_runs.items()},
+            {k: tuple(v) for k, v in section_runs.items()},
+        )
+
+
+class Sheet:
+    """The FactSheet as the checker asks it: values per run, run selections per entity, cached headers."""
+
+    def __init__(self, facts: FactSheet, vocab: Vocabulary) -> None:
+        self.facts = facts
+        self.vocab = vocab
+        self.runs = facts.runs
+        self.columns = set(facts.runs.columns)
+        self.run_ids = set(facts.runs.index.astype(str))
+        self.index = pd.Index(facts.runs.index.astype(str))
+        self.issue_columns = [f"issue.{n}" for n in facts.issue_names if n != "any"]
+        self._cell_cache: dict[str, list[EntitySpan]] = {}
+        # results of costly computations shared by the claims of a draft (a trend's permutation test)
+        self.memo: dict[tuple[object, ...], object] = {}
+
+    def resolve(self, text: str | None) -> list[EntitySpan]:
+        """Entities of a table header or row label, resolved once per distinct text."""
+        if not text:
+            return []
+        found = self._cell_cache.get(text)
+        if found is None:
+            found = self._cell_cache[text] = resolve_entities(text, self.vocab)
+        return found
+
+    def value(self, run: str, column: str) -> float | None:
+        """A run's numeric fact, or None when the run, the column or a numeric value is missing."""
+        if run not in self.run_ids or column not in self.columns:
+            return None
+        raw = self.facts.run_value(run, column)
+        if isinstance(raw, bool | np.bool_):
+            return float(raw)
+        try:
+            return float(raw)
+        except (TypeError, ValueError):
+            return None
+
+    def numeric(self, column: str) -> pd.Series:
+        """A column as float64 (non-numeric cells NaN), indexed by run id."""
+        values = pd.to_numeric(self.runs[column], errors="coerce").astype("float64")
+        return pd.Series(values.to_numpy(), index=self.index)
+
+    def issue_flags(self, name: str) -> pd.Series | None:
+        """The boolean flag column of an issue type (``any``: any issue), or None when it is not tracked."""
+        col = f"issue.{name}"
+        if col not in self.columns:
+            return None
+        return pd.Series(self.runs[col].fillna(False).astype(bool).to_numpy(), index=self.index)
+
+    def mask(self, span: EntitySpan) -> pd.Series | None:
+        """The runs an entity selects, as a boolean Series, or None when it selects nothing checkable."""
+        return self.selection(span.kind, span.target, span.interval)
+
+    def selection(
+        self, kind: str, target: tuple[str, ...], interval: tuple[float, float, str] | None = None
+    ) -> pd.Series | None:
+        """The runs selected by an entity of ``kind`` and ``target`` (see ``EntitySpan``), or None."""
+        runs = self.runs
+        if kind == "issue":
+            return self.issue_flags(target[0])
+        if kind == "state":
+            state = target[0]
+            states = runs["state"].astype(str).to_numpy()
+            wanted = FAILED_STATES if state == "failed" and "failed" not in states else (state,)
+            return pd.Series(np.isin(states, wanted), index=self.index)
+        if kind == "group":
+            param, level = target
+            if param not in self.columns:
+                return None
+            hit = runs[param].astype(str).str.lower().to_numpy() == level.lower()
+            return pd.Series(hit, index=self.index)
+        if kind == "bucket" and interval is not None and target[0]:
+            param = target[0]
+            if param not in self.columns:
+                return None
+            values = self.numeric(param)
+            lo, hi, closed = interval
+            left = values >= lo if closed in ("left", "both") else values > lo
+            right = values <= hi if closed in ("right", "both") else values < hi
+            return left & right
+        if kind in RUN_KINDS:
+            return pd.Series(self.index.isin(list(target)), index=self.index)
+        return None
+
+    def select(self, spans: Iterable[EntitySpan]) -> pd.Series | None:
+        """The runs every selector entity in ``spans`` selects (intersection), or None if there is none."""
+        out: pd.Series | None = None
+        for s in spans:
+            if s.kind not in SELECTOR_KINDS:
+                continue
+            m = self.mask(s)
+            if m is not None:
+                out = m if out is None else out & m
+        return out
+
+    def issue_total(self) -> int:
+        """Issues counted per run and type (a run with NaN loss that also crashed has two)."""
+        return int(sum(int(self.runs[c].fillna(False).astype(bool).sum()) for c in self.issue_columns))
+
+    def ids(self, mask: pd.Series) -> list[str]:
+        return [str(r) for r in mask.index[mask.to_numpy()]]
+
+
+# -- spans ---------------------------------------------------------------------------------------------
+
+
+def inside_entity(number: NumberSpan, spans: list[EntitySpan]) -> bool:
+    return any(s.start <= number.start and number.end <= s.end for s in spans)
+
+
+def nearest_before(spans: list[EntitySpan], offset: int, kinds: frozenset[str]) -> EntitySpan | None:
+    found = None
+    for s in spans:
+        if s.end > offset:
+            break
+        if s.kind in kinds:
+            found = s
+    return found
+
+
+def nearest_after(spans: list[EntitySpan], offset: int, kinds: frozenset[str]) -> EntitySpan | None:
+    return next((s for s in spans if s.start >= offset and s.kind in kinds), None)
+
+
+def finite(value: float) -> bool:
+    return math.isfinite(value)

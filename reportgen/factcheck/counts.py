@@ -1,0 +1,335 @@
+"""Counts, shares and rates of runs and issues, recomputed from the FactSheet (``FCT005``/``FCT006``).
+
+Forms read, each tested in ``tests/factcheck/test_counts.py``:
+
+- "N runs|trials|experiments" with what selects them in the same clause: an issue type ("2 runs had NaN
+  loss"), a state ("7 finished runs", "1 trial crashed"), a group ("3 RoPE runs"), a bucket, or a
+  comparison on a param ("2 runs with lr above 0.01"); several intersect, none means all runs. Runs counted
+  right after "issues across|in|among|affecting" are the runs with any issue ("5 issues across 3 trials").
+- "N issues|problems": issues counted per run and type (a run that has NaN loss and crashed has two; the
+  issue types are the detectors' ``issue.*`` flags), or of one type when the clause names it
+  ("nan_or_inf_metric with 2 high-severity issues"); "N issue types": how many types occur.
+- "N of M runs" / "N/M runs" / "X% of (the) runs": the share of a population (the runs the "of" phrase
+  selects, else all runs) that the clause's other selectors pick; both N and M are checked.
+- "<crash|failure|issue|NaN...> rate of X": the fraction of all runs (or of the clause's group or bucket).
+- Table cells: a row whose label is an issue type or state, under a column headed "Count", "n", "#",
+  "Runs" (a count) or "Rate", "%", "Share" (a rate); run ids listed under a header naming ids, examples,
+  runs or trials are checked for membership (``FCT007``/``FCT008``, see ``membership``).
+
+Not read as counts: "top 3 runs", "the first 5 trials" (rankings), numbers that are not whole for a count.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from reportgen.factcheck.claims import (
+    COUNT_MISMATCH,
+    SUPPORTED_COUNT,
+    Claim,
+    Verdict,
+    make_verdict,
+    unresolved,
+    with_claim,
+)
+from reportgen.factcheck.context import ATTRIBUTE_KINDS, RUN_KINDS, SELECTOR_KINDS, Sheet, nearest_before
+from reportgen.factcheck.entities import EntitySpan
+from reportgen.factcheck.hedges import matches
+from reportgen.factcheck.numbers import NumberSpan
+from reportgen.factcheck.operators import find_comparison
+from reportgen.factcheck.wording import render_like, run_list, show
+
+_NOUN_AFTER = re.compile(
+    r"(?i)\s+(?:(?!of\b|and\b|or\b|with\b|had\b|have\b|has\b|were\b|was\b)[\w/-]+\s+){0,3}?"
+    r"(?P<noun>issue\s+types?|runs?|trials?|experiments?|configurations?|configs?|issues?|problems?"
+    r"|pathologies|pathology)\b"
+)
+_OF_RUNS = re.compile(
+    r"(?i)\s+of\s+(?:the\s+|all\s+)?(?P<pop>(?:(?!runs?\b|trials?\b)[\w/.=:-]+\s+){0,3}?)"
+    r"(?P<noun>runs?|trials?|experiments?)\b"
+)
+_RANKING_BEFORE = re.compile(r"(?i)\b(?:top|first|last|best|worst|bottom|other|remaining)\s+$")
+_ISSUES_ACROSS = re.compile(
+    r"(?i)\b(?:issues?|problems?|pathologies)\b[^.;]*?\b(?:across|in|among|affecting|spanning|on|over)\s+$"
+)
+_RATE_BEFORE = re.compile(
+    r"(?i)(?P<what>\b[\w/-]+(?:\s+[\w/-]+)?)\s+rates?\s*(?:of|was|were|is|are|=|:|at)?\s*$"
+)
+_RATE_WORDS: dict[str, tuple[str, str]] = {
+    "crash": ("state", "crashed"),
+    "failure": ("state", "failed"),
+    "fail": ("state", "failed"),
+    "success": ("state", "finished"),
+    "completion": ("state", "finished"),
+    "finish": ("state", "finished"),
+    "prune": ("state", "pruned"),
+    "pruning": ("state", "pruned"),
+    "issue": ("issue", "any"),
+    "problem": ("issue", "any"),
+    "error": ("issue", "any"),
+}
+_BOUNDARY = re.compile(
+    r"(?i)[;()]|,\s|\s(?:and|but|while|whereas|vs\.?|versus|compared\s+(?:to|with)|than)\s"
+)
+_COUNT_HEADERS = re.compile(
+    r"(?i)^\s*(?:count|counts|n|#|no\.?|number(?: of \w+)?|runs|trials|occurrences)\s*$"
+)
+_RATE_HEADERS = re.compile(r"(?i)\b(?:rate|rates|share|fraction|percent(?:age)?)\b|%")
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """What a count claim counts: ``count`` runs (or issues) out of ``population`` runs."""
+
+    count: int
+    population: int
+    what: str  # for messages: "runs with nan-or-inf-metric"
+    runs: tuple[str, ...]
+    attribute: str
+
+
+def clause(text: str, start: int, end: int) -> tuple[int, int]:
+    """The clause around ``text[start:end]``: from the last boundary before it to the first after it."""
+    left = 0
+    for m in _BOUNDARY.finditer(text, 0, start):
+        left = m.end()
+    after = _BOUNDARY.search(text, end)
+    return left, after.start() if after is not None else len(text)
+
+
+def _selectors(
+    sheet: Sheet,
+    text: str,
+    spans: list[EntitySpan],
+    numbers: list[NumberSpan],
+    lo: int,
+    hi: int,
+    skip: NumberSpan,
+) -> tuple[list[pd.Series], list[str]]:
+    """Run selections of the entities and param comparisons in ``text[lo:hi]``, with their descriptions."""
+    masks: list[pd.Series] = []
+    words: list[str] = []
+    for s in spans:
+        if lo <= s.start and s.end <= hi and (s.kind in SELECTOR_KINDS or s.kind in RUN_KINDS):
+            m = sheet.mask(s)
+            if m is not None:
+                masks.append(m)
+                words.append(s.text)
+    for n in numbers:
+        if n is skip or not (lo <= n.start and n.end <= hi):
+            continue
+        comparison = find_comparison(text, n)
+        if comparison is None or comparison.op in ("eq", "ne"):
+            continue
+        param = nearest_before(spans, n.start, ATTRIBUTE_KINDS)
+        if param is None or param.end < lo or param.target[0] not in sheet.columns:
+            continue
+        values = sheet.numeric(param.target[0])
+        held = pd.Series([comparison.holds(float(v)) for v in values.to_numpy()], index=values.index)
+        masks.append(held)
+        words.append(f"{param.text} {comparison.phrase} {n.text}".strip())
+    return masks, words
+
+
+def _all(sheet: Sheet, masks: list[pd.Series]) -> pd.Series:
+    out = pd.Series(np.ones(len(sheet.index), dtype=bool), index=sheet.index)
+    for m in masks:
+        out &= m
+    return out
+
+
+def _issue_target(sheet: Sheet, spans: list[EntitySpan], lo: int, hi: int, types: bool) -> _Target | None:
+    issues = [s for s in spans if s.kind == "issue" and lo <= s.start and s.end <= hi]
+    n = len(sheet.index)
+    if types:
+        present = [c for c in sheet.issue_columns if sheet.runs[c].fillna(False).astype(bool).any()]
+        return _Target(len(present), n, "issue types occur", (), "issue types")
+    if issues:
+        name = issues[-1].target[0]
+        flags = sheet.issue_flags(name)
+        if flags is None:
+            return None
+        hit = sheet.ids(flags)
+        return _Target(
+            len(hit), n, f"{name} {_noun(len(hit), 'issue')} ({run_list(hit)})", tuple(hit), f"issue.{name}"
+        )
+    per_type = {
+        c.removeprefix("issue."): int(sheet.runs[c].fillna(False).astype(bool).sum())
+        for c in sheet.issue_columns
+    }
+    breakdown = ", ".join(f"{k} {v}" for k, v in per_type.items() if v)
+    total = sum(per_type.values())
+    return _Target(
+        total, n, f"{_noun(total, 'issue')}, one per run and type ({breakdown or 'none'})", (), "issue.*"
+    )
+
+
+def _noun(n: int, word: str) -> str:
+    return word if n == 1 else word + "s"
+
+
+def _count_target(
+    sheet: Sheet, text: str, spans: list[EntitySpan], numbers: list[NumberSpan], number: NumberSpan
+) -> tuple[_Target | None, str]:
+    """What ``number`` counts, or (None, reason) when it is not a count this family reads."""
+    after = _NOUN_AFTER.match(text, number.end)
+    of_runs = _OF_RUNS.match(text, number.end) if number.is_percent else None
+    rate = _RATE_BEFORE.search(text, max(0, number.start - 40), number.start)
+    if after is None and of_runs is None and rate is None:
+        return None, ""
+    if _RANKING_BEFORE.search(text, max(0, number.start - 12), number.start):
+        return None, f"{number.text!r} ranks runs (top/first/last N), it does not count them"
+    if after is not None and number.kind == "count_of":
+        of_runs = None
+    noun = after or of_runs
+    lo, hi = clause(text, number.start, noun.end() if noun is not None else number.end)
+    n_all = len(sheet.index)
+    if after is not None and not number.is_percent:
+        word = after["noun"].lower()
+        if word.startswith(("issue", "problem", "patholog")):
+            if not float(number.value).is_integer():
+                return None, ""
+            return _issue_target(sheet, spans, lo, hi, types=word.startswith("issue type")), ""
+        if not float(number.value).is_integer():
+            return None, ""
+        if number.kind == "count_of":
+            pop_masks, pop_words = _selectors(sheet, text, spans, numbers, number.end, after.end(), number)
+            population = _all(sheet, pop_masks)
+            masks, words = _selectors(sheet, text, spans, numbers, lo, number.start, number)
+            more, more_words = _selectors(sheet, text, spans, numbers, after.end(), hi, number)
+            masks, words = masks + more, words + more_words
+            if not masks:
+                return None, f"{number.text!r} says how many of a population without naming what they share"
+            hit = _all(sheet, masks) & population
+            ids = sheet.ids(hit)
+            what = f"{' and '.join(words)} among {int(population.sum())} {'/'.join(pop_words) or 'runs'}"
+            return _Target(len(ids), int(population.sum()), what, tuple(ids), "runs"), ""
+        if _ISSUES_ACROSS.search(text, lo, number.start):
+            flags = sheet.issue_flags("any")
+            if flags is None:
+                return None, "the FactSheet tracks no issue flags"
+            ids = sheet.ids(flags)
+            return _Target(
+                len(ids), n_all, f"runs with any issue ({run_list(ids)})", tuple(ids), "issue.any"
+            ), ""
+        masks, words = _selectors(sheet, text, spans, numbers, lo, hi, number)
+        hit = _all(sheet, masks)
+        ids = sheet.ids(hit)
+        what = f"runs {' and '.join(words)}" if words else "runs in the sweep"
+        listed = f" ({run_list(ids)})" if words else ""
+        return _Target(len(ids), n_all, what + listed, tuple(ids), "runs"), ""
+    if of_runs is not None:
+        pop_masks, pop_words = _selectors(sheet, text, spans, numbers, number.end, of_runs.end(), number)
+        population = _all(sheet, pop_masks)
+        masks, words = _selectors(sheet, text, spans, numbers, lo, number.start, number)
+        more, more_words = _selectors(sheet, text, spans, numbers, of_runs.end(), hi, number)
+        masks, words = masks + more, words + more_words
+        if not masks:
+            return None, f"{number.text!r} gives a share without saying of what"
+        hit = _all(sheet, masks) & population
+        ids = sheet.ids(hit)
+        what = f"runs {' and '.join(words)} among {int(population.sum())} {'/'.join(pop_words) or 'runs'}"
+        return _Target(len(ids), int(population.sum()), what, tuple(ids), "runs"), ""
+    assert rate is not None
+    word = rate["what"].split()[-1].lower()
+    kind_level = _RATE_WORDS.get(word) or _RATE_WORDS.get(word.rstrip("s"))
+    entity = nearest_before(spans, rate.end(), frozenset({"issue", "state"}))
+    label = word
+    if entity is not None and entity.end >= rate.start():
+        m = sheet.mask(entity)
+        if m is None:
+            return None, ""
+        label = entity.text
+    elif kind_level is not None:
+        kind, level = kind_level
+        m = sheet.selection(kind, (level,))
+        if m is None:
+            return None, ""
+    else:
+        return None, ""
+    if any(s.kind == "bucket" and s.start < number.start for s in spans):
+        return None, ""  # a bucket's rate: the bucket family decides it
+    groups, group_words = _selectors(sheet, text, [s for s in spans if s.kind == "group"], [], lo, hi, number)
+    population = _all(sheet, groups)
+    hit = m & population
+    ids = sheet.ids(hit)
+    scope = f" of {int(population.sum())} {'/'.join(group_words)} runs" if group_words else ""
+    return _Target(len(ids), int(population.sum()), f"{label} rate{scope}", tuple(ids), "rate"), "rate"
+
+
+def check_count(
+    sheet: Sheet, claim: Claim, spans: list[EntitySpan], numbers: list[NumberSpan]
+) -> Verdict | None:
+    """The verdict on a count, share or rate, or None when ``claim.number`` is not one."""
+    number = claim.number
+    comparison = claim.comparison
+    if number is None or comparison is None or number.kind in ("range", "interval", "sample_size"):
+        return None
+    text = claim.unit.text
+    target, why = _count_target(sheet, text, spans, numbers, number)
+    if target is None:
+        return unresolved(claim, why) if why else None
+    claim = with_claim(claim, attribute=target.attribute, runs=target.runs)
+    share = number.is_percent or why == "rate" or (number.value < 1 and not number.value.is_integer())
+    if share:
+        if target.population == 0:
+            return unresolved(claim, f"no run is in the population of {number.text!r}")
+        actual = target.count / target.population
+        stated = f"{target.count} of {target.population}"
+        if comparison.holds(actual):
+            message = f"{target.what}: {stated} = {show(actual, number)}"
+            return make_verdict(claim, "supported", SUPPORTED_COUNT, message, actual)
+        message = f"{target.what}: {stated} = {show(actual, number)}, not {number.text}"
+        fix = render_like(actual, number) if comparison.op == "eq" else None
+        return make_verdict(claim, "contradicted", COUNT_MISMATCH, message, actual, fix)
+    actual = float(target.count)
+    ok = comparison.holds(actual)
+    if number.kind == "count_of" and number.denominator is not None:
+        ok = ok and number.denominator == target.population
+    if ok:
+        return make_verdict(claim, "supported", SUPPORTED_COUNT, f"{show(actual)} {target.what}", actual)
+    if number.kind == "count_of" and number.denominator != target.population:
+        message = f"{target.count} of {target.population} {target.what}, not {number.text}"
+        fix = (
+            f"{target.count} of {target.population}"
+            if comparison.op == "eq" and "of" in number.text
+            else None
+        )
+        return make_verdict(claim, "contradicted", COUNT_MISMATCH, message, actual, fix)
+    message = f"{show(actual)} {target.what}, not {number.text}"
+    fix = render_like(actual, number) if comparison.op == "eq" and number.kind != "word" else None
+    return make_verdict(claim, "contradicted", COUNT_MISMATCH, message, actual, fix)
+
+
+# -- table cells ---------------------------------------------------------------------------------------
+
+
+def table_count(sheet: Sheet, claim: Claim) -> Verdict | None:
+    """A count or rate in a table cell whose row label selects runs (an issue type, state or group)."""
+    unit, number, comparison = claim.unit, claim.number, claim.comparison
+    if unit.kind != "table_cell" or number is None or comparison is None or not unit.table_header:
+        return None
+    header = unit.table_header
+    rate = bool(_RATE_HEADERS.search(header)) or number.is_percent
+    if not rate and not _COUNT_HEADERS.match(header):
+        return None
+    row = [s for s in sheet.resolve(unit.row_label) if s.kind in SELECTOR_KINDS]
+    if not row:
+        return None
+    mask = sheet.select(row)
+    if mask is None:
+        return None
+    ids = sheet.ids(mask)
+    label = row[0].text
+    claim = with_claim(claim, attribute="runs", runs=tuple(ids))
+    n = len(sheet.index)
+    actual = len(ids) / n if rate and n else float(len(ids))
+    what = f"{label}: {len(ids)} of {n} runs ({run_list(ids)})"
+    if matches(number, actual, comparison.hedge) if comparison.op == "eq" else comparison.holds(actual):
+        return make_verdict(claim, "supported", SUPPORTED_COUNT, what, actual)
+    message = f"{what}, not {number.text}"
+    return make_verdict(claim, "contradicted", COUNT_MISMATCH, message, actual, render_like(actual, number))

@@ -1,0 +1,56 @@
+"""Which runs have an issue or a state, as a table lists them (``FCT007``/``FCT008``).
+
+A table cell under a header naming run ids ("Example Trial IDs", "Runs", "Trials", "IDs") in a row whose
+label selects runs (an issue type, a state, a group) lists runs that should all be selected: in the seed
+report, "overfitting_suspect | 2 | 3, 4" lists run 4, which the detectors did not flag for overfitting.
+Each listed id gets its own verdict, so a fix or a suppression can point at it. Bare numbers in such a cell
+are read as run ids when the sweep has runs with those ids.
+"""
+
+from __future__ import annotations
+
+import re
+
+from reportgen.factcheck.claims import (
+    MEMBERSHIP_MISMATCH,
+    SUPPORTED_MEMBERSHIP,
+    Claim,
+    Verdict,
+    make_verdict,
+    with_claim,
+)
+from reportgen.factcheck.context import SELECTOR_KINDS, Sheet
+from reportgen.factcheck.wording import run_list
+
+_ID_HEADERS = re.compile(r"(?i)\b(?:ids?|examples?|runs|trials|run|trial)\b")
+_COUNT_WORDS = re.compile(r"(?i)\b(?:count|number|n|rate|share)\b|#|%")
+
+
+def listed_run(sheet: Sheet, claim: Claim) -> str | None:
+    """The run id a table cell's number stands for, when its header names run ids; else None."""
+    unit, number = claim.unit, claim.number
+    if unit.kind != "table_cell" or number is None or not unit.table_header:
+        return None
+    if not _ID_HEADERS.search(unit.table_header) or _COUNT_WORDS.search(unit.table_header):
+        return None
+    if number.kind not in ("integer",) or not unit.text[number.start : number.end].isdigit():
+        return None
+    run = unit.text[number.start : number.end]
+    return run if run in sheet.run_ids else None
+
+
+def table_membership(sheet: Sheet, claim: Claim, run: str) -> Verdict | None:
+    """Is ``run`` (listed in the cell) among the runs its row's label selects?"""
+    row = [s for s in sheet.resolve(claim.unit.row_label) if s.kind in SELECTOR_KINDS and s.kind != "bucket"]
+    mask = sheet.select(row)
+    if mask is None:
+        return None
+    selected = sheet.ids(mask)
+    label = row[0].text
+    claim = with_claim(claim, attribute="runs", runs=(run,))
+    if run in selected:
+        return make_verdict(
+            claim, "supported", SUPPORTED_MEMBERSHIP, f"run {run} has {label} ({run_list(selected)})"
+        )
+    message = f"run {run} does not have {label}: {label} covers {run_list(selected)}"
+    return make_verdict(claim, "contradicted", MEMBERSHIP_MISMATCH, message)
