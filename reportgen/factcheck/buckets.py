@@ -83,7 +83,11 @@ def check_bucket(
     # which bucket: "respectively" pairs the k-th number after the rate word with the k-th bucket
     listed = [n for n in numbers if buckets[-1].end <= n.start]
     k = listed.index(number) if number in listed else 0
-    if _RESPECTIVELY.search(text, number.end) and len(listed) == len(buckets):
+    # "rates of 0.5 and 0.0[, respectively]": as many numbers as buckets pair up in order
+    in_list = [n for n in listed if rate_word is None or _LIST.fullmatch(text, rate_word.end(), n.start)]
+    if len(buckets) > 1 and len(in_list) == len(buckets) and number in in_list:
+        bucket_set = [buckets[in_list.index(number)]]
+    elif _RESPECTIVELY.search(text, number.end) and len(listed) == len(buckets):
         bucket_set = [buckets[k]]
     else:
         bucket_set = buckets

@@ -78,7 +78,8 @@ class Claim:
     stated number (None for claims without one); ``attribute`` the FactSheet column or sweep fact that
     decided it (``lr``, ``val_loss/train_loss``, ``issue.overfitting``, ``runtime_s``) or None; ``runs``
     the run ids the claim covers (empty when none could be determined); ``entities`` every entity of the
-    unit.
+    unit; ``uses`` the start offsets of other numbers the claim read as its conditions ("2 runs with lr
+    above 0.01" uses 0.01), which then need no verdict of their own when it was decided.
     """
 
     unit: Unit
@@ -91,6 +92,7 @@ class Claim:
     attribute: str | None
     runs: tuple[str, ...]
     entities: tuple[EntitySpan, ...]
+    uses: tuple[int, ...] = ()
 
     @property
     def text(self) -> str:

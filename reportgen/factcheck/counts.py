@@ -40,7 +40,7 @@ from reportgen.factcheck.context import ATTRIBUTE_KINDS, RUN_KINDS, SELECTOR_KIN
 from reportgen.factcheck.entities import EntitySpan
 from reportgen.factcheck.hedges import matches
 from reportgen.factcheck.numbers import NumberSpan
-from reportgen.factcheck.operators import find_comparison
+from reportgen.factcheck.operators import find_comparison, holds_each
 from reportgen.factcheck.wording import render_like, run_list, show
 
 _NOUN_AFTER = re.compile(
@@ -75,6 +75,8 @@ _RATE_WORDS: dict[str, tuple[str, str]] = {
 _BOUNDARY = re.compile(
     r"(?i)[;()]|,\s|\s(?:and|but|while|whereas|vs\.?|versus|compared\s+(?:to|with)|than)\s"
 )
+# what happened to runs (the part a share counts), as against what the runs were (the population)
+_OUTCOME_KINDS = frozenset({"issue", "state"})
 _COUNT_HEADERS = re.compile(
     r"(?i)^\s*(?:count|counts|n|#|no\.?|number(?: of \w+)?|runs|trials|occurrences)\s*$"
 )
@@ -109,18 +111,23 @@ def _selectors(
     lo: int,
     hi: int,
     skip: NumberSpan,
+    used: list[int] | None = None,
+    outcome: bool | None = None,
 ) -> tuple[list[pd.Series], list[str]]:
     """Run selections of the entities and param comparisons in ``text[lo:hi]``, with their descriptions."""
     masks: list[pd.Series] = []
     words: list[str] = []
     for s in spans:
-        if lo <= s.start and s.end <= hi and (s.kind in SELECTOR_KINDS or s.kind in RUN_KINDS):
-            m = sheet.mask(s)
-            if m is not None:
-                masks.append(m)
-                words.append(s.text)
+        if not (lo <= s.start and s.end <= hi and (s.kind in SELECTOR_KINDS or s.kind in RUN_KINDS)):
+            continue
+        if outcome is not None and (s.kind in _OUTCOME_KINDS) != outcome:
+            continue
+        m = sheet.mask(s)
+        if m is not None:
+            masks.append(m)
+            words.append(s.text)
     for n in numbers:
-        if n is skip or not (lo <= n.start and n.end <= hi):
+        if outcome or n is skip or not (lo <= n.start and n.end <= hi):
             continue
         comparison = find_comparison(text, n)
         if comparison is None or comparison.op in ("eq", "ne"):
@@ -129,9 +136,11 @@ def _selectors(
         if param is None or param.end < lo or param.target[0] not in sheet.columns:
             continue
         values = sheet.numeric(param.target[0])
-        held = pd.Series([comparison.holds(float(v)) for v in values.to_numpy()], index=values.index)
+        held = pd.Series(holds_each(comparison, values.to_numpy()), index=values.index)
         masks.append(held)
         words.append(f"{param.text} {comparison.phrase} {n.text}".strip())
+        if used is not None:
+            used.append(n.start)
     return masks, words
 
 
@@ -168,14 +177,29 @@ def _issue_target(sheet: Sheet, spans: list[EntitySpan], lo: int, hi: int, types
     )
 
 
+def _share_fix(actual: float, number: NumberSpan) -> str:
+    """A share at the stated precision, or exactly (up to 3 significant digits) when rounding would move it:
+    12.5% stated as a whole percent is "12.5%", not "12%"."""
+    rendered = render_like(actual, number)
+    if number.is_percent and abs(float(rendered.rstrip("%")) - actual * 100) > 1e-9:
+        return show(actual, number)
+    return rendered
+
+
 def _noun(n: int, word: str) -> str:
     return word if n == 1 else word + "s"
 
 
 def _count_target(
-    sheet: Sheet, text: str, spans: list[EntitySpan], numbers: list[NumberSpan], number: NumberSpan
+    sheet: Sheet,
+    text: str,
+    spans: list[EntitySpan],
+    numbers: list[NumberSpan],
+    number: NumberSpan,
+    used: list[int],
 ) -> tuple[_Target | None, str]:
-    """What ``number`` counts, or (None, reason) when it is not a count this family reads."""
+    """What ``number`` counts, or (None, reason) when it is not a count this family reads; the numbers read
+    as conditions are appended to ``used``."""
     after = _NOUN_AFTER.match(text, number.end)
     of_runs = _OF_RUNS.match(text, number.end) if number.is_percent else None
     rate = _RATE_BEFORE.search(text, max(0, number.start - 40), number.start)
@@ -197,17 +221,7 @@ def _count_target(
         if not float(number.value).is_integer():
             return None, ""
         if number.kind == "count_of":
-            pop_masks, pop_words = _selectors(sheet, text, spans, numbers, number.end, after.end(), number)
-            population = _all(sheet, pop_masks)
-            masks, words = _selectors(sheet, text, spans, numbers, lo, number.start, number)
-            more, more_words = _selectors(sheet, text, spans, numbers, after.end(), hi, number)
-            masks, words = masks + more, words + more_words
-            if not masks:
-                return None, f"{number.text!r} says how many of a population without naming what they share"
-            hit = _all(sheet, masks) & population
-            ids = sheet.ids(hit)
-            what = f"{' and '.join(words)} among {int(population.sum())} {'/'.join(pop_words) or 'runs'}"
-            return _Target(len(ids), int(population.sum()), what, tuple(ids), "runs"), ""
+            return _share(sheet, text, spans, numbers, number, lo, hi, used)
         if _ISSUES_ACROSS.search(text, lo, number.start):
             flags = sheet.issue_flags("any")
             if flags is None:
@@ -216,24 +230,14 @@ def _count_target(
             return _Target(
                 len(ids), n_all, f"runs with any issue ({run_list(ids)})", tuple(ids), "issue.any"
             ), ""
-        masks, words = _selectors(sheet, text, spans, numbers, lo, hi, number)
+        masks, words = _selectors(sheet, text, spans, numbers, lo, hi, number, used)
         hit = _all(sheet, masks)
         ids = sheet.ids(hit)
-        what = f"runs {' and '.join(words)}" if words else "runs in the sweep"
+        what = f"{_noun(len(ids), 'run')} {' and '.join(words)}" if words else "runs in the sweep"
         listed = f" ({run_list(ids)})" if words else ""
         return _Target(len(ids), n_all, what + listed, tuple(ids), "runs"), ""
     if of_runs is not None:
-        pop_masks, pop_words = _selectors(sheet, text, spans, numbers, number.end, of_runs.end(), number)
-        population = _all(sheet, pop_masks)
-        masks, words = _selectors(sheet, text, spans, numbers, lo, number.start, number)
-        more, more_words = _selectors(sheet, text, spans, numbers, of_runs.end(), hi, number)
-        masks, words = masks + more, words + more_words
-        if not masks:
-            return None, f"{number.text!r} gives a share without saying of what"
-        hit = _all(sheet, masks) & population
-        ids = sheet.ids(hit)
-        what = f"runs {' and '.join(words)} among {int(population.sum())} {'/'.join(pop_words) or 'runs'}"
-        return _Target(len(ids), int(population.sum()), what, tuple(ids), "runs"), ""
+        return _share(sheet, text, spans, numbers, number, lo, hi, used)
     assert rate is not None
     word = rate["what"].split()[-1].lower()
     kind_level = _RATE_WORDS.get(word) or _RATE_WORDS.get(word.rstrip("s"))
@@ -253,12 +257,36 @@ def _count_target(
         return None, ""
     if any(s.kind == "bucket" and s.start < number.start for s in spans):
         return None, ""  # a bucket's rate: the bucket family decides it
-    groups, group_words = _selectors(sheet, text, [s for s in spans if s.kind == "group"], [], lo, hi, number)
+    group_spans = [s for s in spans if s.kind == "group"]
+    groups, group_words = _selectors(sheet, text, group_spans, [], lo, hi, number, used)
     population = _all(sheet, groups)
     hit = m & population
     ids = sheet.ids(hit)
     scope = f" of {int(population.sum())} {'/'.join(group_words)} runs" if group_words else ""
     return _Target(len(ids), int(population.sum()), f"{label} rate{scope}", tuple(ids), "rate"), "rate"
+
+
+def _share(
+    sheet: Sheet,
+    text: str,
+    spans: list[EntitySpan],
+    numbers: list[NumberSpan],
+    number: NumberSpan,
+    lo: int,
+    hi: int,
+    used: list[int],
+) -> tuple[_Target | None, str]:
+    """ "9 of 10 runs with batch size above 128 crashed", "25% of RoPE runs had NaN loss": the issue or state
+    is what is counted; groups, buckets and param comparisons pick the population."""
+    counted, words = _selectors(sheet, text, spans, numbers, lo, hi, number, used, outcome=True)
+    if not counted:
+        return None, f"{number.text!r} gives a share without naming the issue or state it counts"
+    pop_masks, pop_words = _selectors(sheet, text, spans, numbers, lo, hi, number, used, outcome=False)
+    population = _all(sheet, pop_masks)
+    ids = sheet.ids(_all(sheet, counted) & population)
+    among = " and ".join(pop_words) if pop_words else "in the sweep"
+    what = f"runs {' and '.join(words)} of the {int(population.sum())} runs {among} ({run_list(ids)})"
+    return _Target(len(ids), int(population.sum()), what, tuple(ids), "runs"), ""
 
 
 def check_count(
@@ -270,10 +298,11 @@ def check_count(
     if number is None or comparison is None or number.kind in ("range", "interval", "sample_size"):
         return None
     text = claim.unit.text
-    target, why = _count_target(sheet, text, spans, numbers, number)
+    used: list[int] = []
+    target, why = _count_target(sheet, text, spans, numbers, number, used)
     if target is None:
         return unresolved(claim, why) if why else None
-    claim = with_claim(claim, attribute=target.attribute, runs=target.runs)
+    claim = with_claim(claim, attribute=target.attribute, runs=target.runs, uses=tuple(used))
     share = number.is_percent or why == "rate" or (number.value < 1 and not number.value.is_integer())
     if share:
         if target.population == 0:
@@ -284,7 +313,7 @@ def check_count(
             message = f"{target.what}: {stated} = {show(actual, number)}"
             return make_verdict(claim, "supported", SUPPORTED_COUNT, message, actual)
         message = f"{target.what}: {stated} = {show(actual, number)}, not {number.text}"
-        fix = render_like(actual, number) if comparison.op == "eq" else None
+        fix = _share_fix(actual, number) if comparison.op == "eq" else None
         return make_verdict(claim, "contradicted", COUNT_MISMATCH, message, actual, fix)
     actual = float(target.count)
     ok = comparison.holds(actual)

@@ -456,7 +456,10 @@ _INTERVAL_HINT = re.compile(r"[(\[]\s*-?(?:\d|\.\d|inf)")
 
 def _run_lists(text: str, vocab: Vocabulary) -> list[EntitySpan]:
     out = []
-    for m in _RUN_LIST.finditer(text):
+    search_from = 0
+    while (m := _RUN_LIST.search(text, search_from)) is not None:
+        # resume right after the ids that were runs: "trial 2 and trial 4" is two mentions
+        search_from = m.end()
         pos = m.start("list")
         found: list[str] = []
         grouped = False
@@ -476,6 +479,7 @@ def _run_lists(text: str, vocab: Vocabulary) -> list[EntitySpan]:
                 break
             cur = sep.end()
         if found:
+            search_from = end
             kind: EntityKind = "run_group" if grouped else "run"
             out.append(EntitySpan(kind, tuple(found), m.start(), end, text[m.start() : end], "exact"))
     return out

@@ -26,7 +26,9 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from reportgen.factcheck.hedges import Hedge, find_hedge, matches, same_up_to_noise
+import numpy as np
+
+from reportgen.factcheck.hedges import FLOAT_NOISE, Hedge, find_hedge, matches, same_up_to_noise
 from reportgen.factcheck.numbers import NumberSpan, render_number
 
 Op = Literal["gt", "ge", "lt", "le", "eq", "ne", "between"]
@@ -105,6 +107,26 @@ class Comparison:
             "eq": matches(self.stated, actual, self.hedge),
             "ne": not matches(self.stated, actual, self.hedge),
         }[self.op]
+
+
+def holds_each(comparison: Comparison, values: np.ndarray) -> np.ndarray:
+    """``comparison.holds`` for every value at once (vectorized for the order operators; NaN never holds)."""
+    values = np.asarray(values, dtype="float64")
+    bound = comparison.stated.value
+    finite = np.isfinite(values) & math.isfinite(bound)
+    noise = np.zeros_like(values)
+    noise[finite] = FLOAT_NOISE * np.maximum(np.abs(values[finite]), abs(bound)) + 1e-12
+    same = (values == bound) | (finite & (np.abs(values - bound) <= noise))
+    op = comparison.op
+    if op == "gt":
+        return (values > bound) & ~same
+    if op == "ge":
+        return (values > bound) | same
+    if op == "lt":
+        return (values < bound) & ~same
+    if op == "le":
+        return (values < bound) | same
+    return np.array([comparison.holds(float(v)) for v in values], dtype=bool)
 
 
 def find_comparison(text: str, span: NumberSpan) -> Comparison | None:

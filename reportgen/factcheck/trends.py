@@ -52,7 +52,7 @@ from reportgen.factcheck.context import Draft, Sheet, runs_of
 from reportgen.factcheck.entities import EntitySpan
 from reportgen.factcheck.markdown import Unit
 from reportgen.factcheck.numbers import NumberSpan
-from reportgen.factcheck.operators import find_comparison
+from reportgen.factcheck.operators import find_comparison, holds_each
 from reportgen.factcheck.wording import run_list, show
 
 MIN_SUPPORT = 3
@@ -79,7 +79,7 @@ _DOWN = (
     r"|short|tiny"
 )
 _DIRECTION_BEFORE = re.compile(
-    rf"(?i)\b(?P<up>{_UP})|(?P<down>{_DOWN})|(?P<zero>zero|no)|(?P<nonzero>non-?zero|positive)\b"
+    rf"(?i)\b(?:(?P<nonzero>non-?zero|positive)|(?P<up>{_UP})|(?P<down>{_DOWN})|(?P<zero>zero|no))\b"
 )
 _NEGATING = re.compile(r"(?i)\b(?:fewer|less|no|prevents?|avoids?|reduces?|lower)\s+$")
 _TIME = re.compile(
@@ -100,6 +100,7 @@ class _Side:
     column: str
     start: int
     end: int
+    uses: tuple[int, ...] = ()  # the threshold number of "batch sizes above 32"
 
 
 def _direction_word(text: str, start: int) -> re.Match[str] | None:
@@ -123,9 +124,10 @@ def _threshold(
         comparison = find_comparison(text, n)
         if comparison is None or comparison.op in ("eq", "ne"):
             continue
-        held = values.map(lambda v, c=comparison: float(c.holds(v)) if math.isfinite(v) else math.nan)
+        held = pd.Series(holds_each(comparison, values.to_numpy()), index=values.index).astype(float)
+        held = held.where(values.notna())
         label = f"{param.target[0]} {comparison.phrase} {n.text}"
-        return _Side(held, 1, True, label, param.target[0], param.start, n.end)
+        return _Side(held, 1, True, label, param.target[0], param.start, n.end, (n.start,))
     return None
 
 
@@ -254,6 +256,9 @@ def _decide(sheet: Sheet, claim: Claim, cause: _Side, outcome: _Side, unsigned: 
     evidence = f"{_describe(cause, outcome, x, y)}; Spearman rho = {rho:.2f}, p = {p:.2g}"
     claimed = cause.sign * outcome.sign
     agrees = rho != 0 and (unsigned or math.copysign(1, rho) == claimed)
+    if not agrees and p > ALPHA:
+        message = f"the data does not show this direction (p = {p:.2g}): {evidence}"
+        return make_verdict(claim, "unverifiable", TREND_WEAK, message, rho)
     if not agrees:
         return make_verdict(
             claim, "contradicted", TREND_REVERSED, f"the data shows the opposite: {evidence}", rho
@@ -286,7 +291,9 @@ def check_trends(
         start = cause.start if cause is not None else lo
         end = outcome.end if outcome is not None else hi
         claim = _claim(base, start, max(end, verb.end()), cause, outcome)
-        named = [r for r in runs_of(x for x in spans if x.end <= verb.start())]
+        # the runs of the clause, else of the sentence before the verb ("..., both resulting in NaN loss")
+        named = list(runs_of(x for x in spans if lo <= x.start and x.end <= verb.start()))
+        named = named or list(runs_of(x for x in spans if x.end <= verb.start()))
         if cause is None and outcome is not None and outcome.binary and named:
             # "trial 2 ... and trial 4 ..., both resulting in NaN loss": the named runs have the outcome
             out.append(_members(with_claim(claim, start=verb.start(), runs=tuple(named)), outcome, named))
@@ -348,4 +355,5 @@ def _plain_side(sheet: Sheet, s: EntitySpan) -> _Side | None:
 
 def _claim(base: Claim, start: int, end: int, cause: _Side | None, outcome: _Side | None) -> Claim:
     attribute = outcome.column if outcome is not None else None
-    return with_claim(base, start=start, end=end, attribute=attribute)
+    uses = cause.uses if cause is not None else ()
+    return with_claim(base, start=start, end=end, attribute=attribute, uses=uses)

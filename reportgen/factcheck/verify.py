@@ -43,6 +43,8 @@ from reportgen.factcheck.claims import (
     COMPARISON_FALSE,
     SUPPORTED_COMPARISON,
     SUPPORTED_VALUE,
+    TREND_WEAK,
+    UNRESOLVED,
     VALUE_MISMATCH,
     Claim,
     Verdict,
@@ -109,20 +111,37 @@ class _Checker:
         numbers = [n for n in parse_numbers(unit.text) if not inside_entity(n, spans)]
         sentence_level = check_trends(self.sheet, self.draft, index, unit, spans, numbers)
         sentence_level += check_rankings(self.sheet, index, unit, spans)
-        taken = [(v.claim.start, v.claim.end) for v in sentence_level]
-        out = list(sentence_level)
-        for n in numbers:
-            verdict = self._check_number(index, unit, spans, numbers, n)
-            # a number that only conditions a trend ("batch sizes above 32 tend to...") is the trend's
-            inside = any(a <= n.start and n.end <= b for a, b in taken)
-            if not (inside and verdict.verdict == "unverifiable"):
-                out.append(verdict)
+        verdicts = [self._check_number(index, unit, spans, numbers, n) for n in numbers]
+        # a number that conditions another claim ("2 runs with lr above 0.01", "batch sizes above 32 tend
+        # to...") is checked only against the runs the text names, and needs no verdict if it names none
+        decided = [
+            v for v in sentence_level + verdicts if v.verdict != "unverifiable" or v.code == TREND_WEAK
+        ]
+        conditions = {u for v in decided for u in v.claim.uses}
+        if conditions:
+            verdicts = [
+                self._check_number(index, unit, spans, numbers, n, True) if n.start in conditions else v
+                for n, v in zip(numbers, verdicts, strict=True)
+            ]
+            verdicts = [
+                v
+                for n, v in zip(numbers, verdicts, strict=True)
+                if not (v.code == UNRESOLVED and n.start in conditions)
+            ]
+        out = sentence_level + verdicts
         out.sort(key=lambda v: (v.claim.start, v.claim.end))
         return out
 
     def _check_number(
-        self, index: int, unit: Unit, spans: list[EntitySpan], numbers: list[NumberSpan], number: NumberSpan
+        self,
+        index: int,
+        unit: Unit,
+        spans: list[EntitySpan],
+        numbers: list[NumberSpan],
+        number: NumberSpan,
+        condition: bool = False,
     ) -> Verdict:
+        """The verdict on one stated number; ``condition``: it is the threshold of a trend's cause."""
         comparison = find_comparison(unit.text, number)
         base = Claim(
             unit=unit,
@@ -191,7 +210,7 @@ class _Checker:
         base = with_claim(base, attribute=column)
         if comparison.op in ("eq", "ne"):
             return self._per_run_value(base, spans, comparison, attribute_span, column)
-        return self._comparison(base, spans, comparison, column)
+        return self._comparison(base, spans, comparison, column, condition)
 
     def _column(self, span: EntitySpan) -> tuple[str | None, str]:
         column = span.target[0]
@@ -264,14 +283,19 @@ class _Checker:
         return make_verdict(claim, "contradicted", VALUE_MISMATCH, message)
 
     # family 2 --------------------------------------------------------------------------------------------
-    def _covered_runs(self, claim: Claim, spans: list[EntitySpan]) -> tuple[tuple[str, ...], str]:
+    def _covered_runs(
+        self, claim: Claim, spans: list[EntitySpan], condition: bool
+    ) -> tuple[tuple[str, ...], str]:
         own = runs_of(spans)
         if own:
             return own, "named in the sentence"
         block = self.draft.block_runs.get(claim.unit.block, ())
         if block:
             return block, "named in the paragraph"
-        selected = self.sheet.select(s for s in spans if s.kind in SELECTOR_KINDS and s.kind != "bucket")
+        # a trend's threshold ("batch sizes above 128 cause crashes") is not a claim about every crashed
+        # run: the trend family tests it; runs the text names are still held to it
+        selectors = [s for s in spans if s.kind in SELECTOR_KINDS and s.kind != "bucket"]
+        selected = None if condition else self.sheet.select(selectors)
         if selected is not None:
             return tuple(self.sheet.ids(selected)), "selected by the sentence's other entities"
         if claim.unit.kind != "heading":
@@ -280,10 +304,10 @@ class _Checker:
         return section, "named in the section"
 
     def _comparison(
-        self, claim: Claim, spans: list[EntitySpan], comparison: Comparison, column: str
+        self, claim: Claim, spans: list[EntitySpan], comparison: Comparison, column: str, condition: bool
     ) -> Verdict:
         claim = with_claim(claim, start=comparison.start, end=comparison.end)
-        runs, source = self._covered_runs(claim, spans)
+        runs, source = self._covered_runs(claim, spans, condition)
         if not runs:
             return unresolved(
                 claim,

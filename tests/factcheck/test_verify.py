@@ -159,7 +159,7 @@ Batch sizes above 32 tend to give longer training times. <!-- expect: contradict
 
 A learning rate of 0.01 is a good default. <!-- expect: unverifiable FCT010 -->
 
-## Learning rates of at least 0.01 produced NaN loss <!-- expect: supported FCT004 -->
+## Learning rates of at least 0.01 produced NaN loss <!-- expect: unverifiable FCT022 -->
 
 ## Batch sizes of at most 8 <!-- expect: contradicted FCT003 -->
 
