@@ -11,7 +11,7 @@ same runs the same way.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,11 +80,15 @@ class Sheet:
         self.vocab = vocab
         self.runs = facts.runs
         self.columns = set(facts.runs.columns)
-        self.run_ids = set(facts.runs.index.astype(str))
         self.index = pd.Index(facts.runs.index.astype(str))
+        self._ids = np.asarray(self.index, dtype=object)
+        self.position = {run: i for i, run in enumerate(self._ids)}
         self.issue_columns = [f"issue.{n}" for n in facts.issue_names if n != "any"]
+        self.run_ids = set(self.position)
+        self.states = np.asarray(facts.runs["state"].astype(str), dtype=object)
         self._cell_cache: dict[str, list[EntitySpan]] = {}
-        # results of costly computations shared by the claims of a draft (a trend's permutation test)
+        # results of costly computations shared by the claims of a draft (columns, selections, a trend's
+        # permutation test)
         self.memo: dict[tuple[object, ...], object] = {}
 
     def resolve(self, text: str | None) -> list[EntitySpan]:
@@ -96,29 +100,53 @@ class Sheet:
             found = self._cell_cache[text] = resolve_entities(text, self.vocab)
         return found
 
+    def _column(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """A column as float64 and where a cell holds something that is not a number (cached)."""
+        key = ("column", column)
+        found = self.memo.get(key)
+        if found is None:
+            raw = self.runs[column]
+            if raw.dtype == object or isinstance(raw.dtype, pd.CategoricalDtype | pd.StringDtype):
+                values = pd.to_numeric(raw.astype(object), errors="coerce").astype("float64").to_numpy()
+            else:
+                values = pd.to_numeric(raw, errors="coerce").astype("float64").to_numpy()
+            text = raw.notna().to_numpy() & np.isnan(values)
+            found = self.memo[key] = (values, text)
+        return found  # type: ignore[return-value]
+
     def value(self, run: str, column: str) -> float | None:
-        """A run's numeric fact, or None when the run, the column or a numeric value is missing."""
-        if run not in self.run_ids or column not in self.columns:
+        """A run's numeric fact (NaN when logged as NaN or not logged), or None when the run or column is
+        missing or the cell holds text."""
+        at = self.position.get(run)
+        if at is None or column not in self.columns:
             return None
-        raw = self.facts.run_value(run, column)
-        if isinstance(raw, bool | np.bool_):
-            return float(raw)
-        try:
-            return float(raw)
-        except (TypeError, ValueError):
-            return None
+        values, text = self._column(column)
+        return None if text[at] else float(values[at])
+
+    def values_at(self, runs: Sequence[str], column: str) -> tuple[np.ndarray, str | None]:
+        """Several runs' facts at once, or (empty, the first run without a numeric fact)."""
+        positions = self.index.get_indexer(list(runs))
+        if column not in self.columns:
+            return np.empty(0), runs[0] if runs else None
+        values, text = self._column(column)
+        bad = (positions < 0) | text[np.maximum(positions, 0)]
+        if bad.any():
+            return np.empty(0), runs[int(np.argmax(bad))]
+        return values[positions], None
 
     def numeric(self, column: str) -> pd.Series:
         """A column as float64 (non-numeric cells NaN), indexed by run id."""
-        values = pd.to_numeric(self.runs[column], errors="coerce").astype("float64")
-        return pd.Series(values.to_numpy(), index=self.index)
+        return pd.Series(self._column(column)[0], index=self.index)
 
     def issue_flags(self, name: str) -> pd.Series | None:
         """The boolean flag column of an issue type (``any``: any issue), or None when it is not tracked."""
         col = f"issue.{name}"
         if col not in self.columns:
             return None
-        return pd.Series(self.runs[col].fillna(False).astype(bool).to_numpy(), index=self.index)
+        key = ("flags", col)
+        if key not in self.memo:
+            self.memo[key] = self.runs[col].fillna(False).astype(bool).to_numpy()
+        return pd.Series(self.memo[key], index=self.index)
 
     def mask(self, span: EntitySpan) -> pd.Series | None:
         """The runs an entity selects, as a boolean Series, or None when it selects nothing checkable."""
@@ -128,12 +156,21 @@ class Sheet:
         self, kind: str, target: tuple[str, ...], interval: tuple[float, float, str] | None = None
     ) -> pd.Series | None:
         """The runs selected by an entity of ``kind`` and ``target`` (see ``EntitySpan``), or None."""
+        key = ("selection", kind, target, interval)
+        if key not in self.memo:
+            self.memo[key] = self._selection(kind, target, interval)
+        found = self.memo[key]
+        return None if found is None else found.copy()  # type: ignore[attr-defined]
+
+    def _selection(
+        self, kind: str, target: tuple[str, ...], interval: tuple[float, float, str] | None
+    ) -> pd.Series | None:
         runs = self.runs
         if kind == "issue":
             return self.issue_flags(target[0])
         if kind == "state":
             state = target[0]
-            states = runs["state"].astype(str).to_numpy()
+            states = self.states
             wanted = FAILED_STATES if state == "failed" and "failed" not in states else (state,)
             return pd.Series(np.isin(states, wanted), index=self.index)
         if kind == "group":
@@ -171,7 +208,8 @@ class Sheet:
         return int(sum(int(self.runs[c].fillna(False).astype(bool).sum()) for c in self.issue_columns))
 
     def ids(self, mask: pd.Series) -> list[str]:
-        return [str(r) for r in mask.index[mask.to_numpy()]]
+        """The run ids where ``mask`` is True, in FactSheet order."""
+        return self._ids[mask.to_numpy(dtype=bool)].tolist()  # type: ignore[no-any-return]
 
 
 # -- spans ---------------------------------------------------------------------------------------------

@@ -35,14 +35,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from reportgen.factcheck.claims import Verdict, VerdictKind
+from reportgen.factcheck.entities import Vocabulary
 from reportgen.factcheck.markdown import Directive, SplitDraft, Unit, split
-
-if TYPE_CHECKING:
-    from reportgen.factcheck.entities import Vocabulary
-    from reportgen.facts import FactSheet
+from reportgen.factcheck.verify import check_units
+from reportgen.facts import FactSheet
 
 Severity = Literal["error", "warning", "info"]
 FailOn = Literal["contradicted", "unverifiable"]
@@ -164,8 +163,6 @@ def span_text(lines: tuple[str, ...], line: int, column: int, end_line: int, end
 
 def check_draft(markdown: str, facts: FactSheet, vocab: Vocabulary, path: str) -> CheckResult:
     """Check one draft against a sweep's facts and apply its suppressions (see the module docstring)."""
-    from reportgen.factcheck.verify import check_units  # pandas: imported only when checking
-
     draft = split(markdown)
     return diagnose(markdown, draft, check_units(draft.units, facts, vocab), path)
 

@@ -181,10 +181,15 @@ def _precision(num: str, *, percent: bool = False) -> float:
     decimals = len(mantissa.partition(".")[2])
     shift = int(exponent) if exponent else 0
     if percent:  # integer percentages are rounded too: "75%" is 74.5%..75.5%
-        return 10.0 ** (shift - decimals - 2)
+        return _power_of_ten(shift - decimals - 2)
     if not exponent and not decimals:
         return 0.0
-    return 10.0 ** (shift - decimals)
+    return _power_of_ten(shift - decimals)
+
+
+def _power_of_ten(exponent: int) -> float:
+    """10 ** exponent as a float, inf or 0.0 beyond float range ("0e310" is a number, not an overflow)."""
+    return float(Decimal(1).scaleb(exponent))
 
 
 def _value(num: str, *, percent: bool = False) -> float:

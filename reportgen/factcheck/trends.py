@@ -18,9 +18,11 @@ loss". The clause runs from the last "that"/";"/sentence start before the verb t
 
 Decision: Spearman's rho between cause and outcome over the runs that have both (a binary side is ranked
 as 0/1, so this is the Mann-Whitney comparison for one binary side and the phi coefficient for two), with
-a seeded two-sided permutation p-value (``PERMUTATIONS`` permutations). If the sign of rho opposes the
-claimed direction (or rho is 0), ``FCT021 trend-reversed`` (contradicted) naming the column that decided
-and the two groups' medians or rates. If it agrees but the smaller side of a binary variable has fewer
+a seeded two-sided permutation p-value (``PERMUTATIONS`` permutations; above ``LARGE_N`` runs the normal
+approximation, rho * sqrt(n - 1) ~ N(0, 1)). If the sign of rho opposes the
+claimed direction (or rho is 0) and p <= ``ALPHA``, ``FCT021 trend-reversed`` (contradicted) naming the
+column that decided and the two groups' medians or rates; opposed but not significant is ``FCT022`` (the
+data does not show the claimed direction). If it agrees but the smaller side of a binary variable has fewer
 than ``MIN_SUPPORT`` runs or p > ``ALPHA``, ``FCT022 trend-weak-evidence`` (unverifiable: an n = 1 bucket
 does not make a cause); else ``FCT020 supported-trend``. A verb whose cause or outcome names nothing the
 checker knows is ``FCT010 unresolved-claim``.
@@ -58,6 +60,7 @@ from reportgen.factcheck.wording import run_list, show
 MIN_SUPPORT = 3
 ALPHA = 0.05
 PERMUTATIONS = 999
+LARGE_N = 500  # above this many runs the p-value comes from the normal approximation
 
 _VERB = re.compile(
     r"(?i)\b(?:(?:tends?|tended)\s+to\s+(?:result\s+in|produce|cause|give|have|lead\s+to|show)"
@@ -190,7 +193,7 @@ def _outcome(sheet: Sheet, text: str, spans: list[EntitySpan], lo: int, hi: int)
     if time is not None and "runtime_s" in sheet.columns:
         word = _direction_word(text, time.start())
         if word is not None and not (word["zero"] or word["nonzero"]):
-            finished = sheet.runs["state"].astype(str).to_numpy() == "finished"
+            finished = sheet.states == "finished"
             values = sheet.numeric("runtime_s").where(finished)
             start = max(0, time.start() - 24) + word.start()
             return _Side(
@@ -234,26 +237,46 @@ def _describe(cause: _Side, outcome: _Side, x: np.ndarray, y: np.ndarray) -> str
     return f"{outcome.label} {way} as {cause.column} rises, over {len(x)} runs"
 
 
-def _decide(sheet: Sheet, claim: Claim, cause: _Side, outcome: _Side, unsigned: bool) -> Verdict:
+@dataclass(frozen=True, slots=True)
+class _Evidence:
+    """What the runs say about one cause and outcome, whatever direction a claim gives them."""
+
+    rho: float
+    p: float
+    support: int  # runs on the smaller side of a binary variable (all runs when both are numeric)
+    text: str
+
+
+def _evidence(cause: _Side, outcome: _Side) -> _Evidence | None:
     frame = pd.DataFrame({"x": cause.values, "y": outcome.values}).dropna()
     x, y = frame["x"].to_numpy(dtype="float64"), frame["y"].to_numpy(dtype="float64")
+    if len(x) < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return None
     support = len(x)
     for side, values in ((cause, x), (outcome, y)):
         if side.binary:
             support = min(support, int((values == 1).sum()), int((values == 0).sum()))
-    if len(x) < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
+    y_ranks = average_ranks(y)
+    rho, stat = spearman_statistic(y_ranks, x)
+    if len(x) > LARGE_N:
+        # the permutation distribution of rho is normal with variance 1 / (n - 1) for large n
+        p = math.erfc(abs(rho) * math.sqrt((len(x) - 1) / 2))
+    else:
+        p = permutation_p_values(y_ranks, {"rho": (rho, stat)}, PERMUTATIONS)["rho"]
+    text = f"{_describe(cause, outcome, x, y)}; Spearman rho = {rho:.2f}, p = {p:.2g}"
+    return _Evidence(rho, p, support, text)
+
+
+def _decide(sheet: Sheet, claim: Claim, cause: _Side, outcome: _Side, unsigned: bool) -> Verdict:
+    key = ("trend", cause.label, cause.column, outcome.label, outcome.column)
+    if key not in sheet.memo:
+        sheet.memo[key] = _evidence(cause, outcome)
+    found = sheet.memo[key]
+    if not isinstance(found, _Evidence):
         return unresolved(
             claim, f"{cause.label} or {outcome.label} does not vary over the runs that have both"
         )
-    key = ("trend", cause.label, cause.column, outcome.label, outcome.column)
-    if key not in sheet.memo:
-        observed, stat = spearman_statistic(average_ranks(y), x)
-        tested = permutation_p_values(average_ranks(y), {"rho": (observed, stat)}, PERMUTATIONS)
-        sheet.memo[key] = (observed, tested["rho"])
-    memo = sheet.memo[key]
-    assert isinstance(memo, tuple)
-    rho, p = float(memo[0]), float(memo[1])
-    evidence = f"{_describe(cause, outcome, x, y)}; Spearman rho = {rho:.2f}, p = {p:.2g}"
+    rho, p, support, evidence = found.rho, found.p, found.support, found.text
     claimed = cause.sign * outcome.sign
     agrees = rho != 0 and (unsigned or math.copysign(1, rho) == claimed)
     if not agrees and p > ALPHA:

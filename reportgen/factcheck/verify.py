@@ -1,42 +1,43 @@
-"""Verify a Markdown draft's numbers against a FactSheet: the first claim families, honest about the rest.
+"""Verify a Markdown draft against a FactSheet: every stated number, trend and ranking gets one verdict.
 
 ``check_markdown`` splits the draft into units (sentences, headings, table cells), resolves each unit's
-entities and numbers, and gives every stated number one ``Verdict``. Numbers that are part of an entity's
-name (the "2" of "trial_id 2", a bucket interval ``(0.005, 0.01]``) name something; they are not claims and
-get no verdict.
+entities once (``context.Draft``) and decides its claims. Numbers that are part of an entity's name (the "2"
+of "trial_id 2", a bucket interval ``(0.005, 0.01]``) name something; they are not claims.
 
-Families decided so far:
+Per unit, first the claims that need no number: trends and causal claims (``trends``) and superlatives
+naming a run (``rankings``). Then each number, by the first family that reads it:
 
-1. **Per-run value** (equality, "is", "of", or no operator; "is not" too): the number pairs with the nearest
-   param, metric or ratio mentioned before it in the unit (a table cell falls back to its column header),
-   unless another entity (a bucket, an issue) or a statistic word ("rates", "count", "runs") stands between
-   them ("lr buckets have issue rates of 1.0" is not about lr's value); and
-   the run is the nearest run mention before the number (else after it; a table cell falls back to its row
-   label); a run list or run group is checked run by run. Equal at the stated precision (``hedges.matches``,
-   widened by a hedge) is ``FCT001 supported-value``; otherwise ``FCT002 value-mismatch`` with the fact as
-   ``expected``, a message such as "trial 3's val_loss/train_loss is 5.3333, not 5.4" and the correct value
-   at the stated precision as ``fix``. A metric's modifier picks the curve statistic ("minimum val loss" ->
-   ``val_loss.min``, "initial" -> ``.first``, "final" -> the summary); "best" is not decided.
-2. **Comparisons over runs** ("learning rate above 0.01", "at least", "below", "between", ...): the
-   comparison attaches to the nearest param/metric/ratio before it and is checked against every run it
-   covers, taken from the first of: the runs the unit names; the runs named in its paragraph or list item;
-   the runs its other entities select (an issue type such as "NaN loss" selects the runs flagged
-   ``issue.nan-or-inf-metric``, a state its runs, a group its level; several selectors intersect); the runs
-   named anywhere in its section, for a heading only (the section it opens: a heading sums up its section,
-   while a sentence of another paragraph may name runs for another reason). If any covered run fails,
-   ``FCT003 comparison-false`` with the message of ``operators.describe_failure`` ("lr = 0.01 is not above
-   0.01"), that run's value as ``expected`` and ``operators.suggest_fix`` as ``fix`` ("at or above 0.01");
-   else ``FCT004 supported-comparison``.
-3. Everything else is ``FCT010 unresolved-claim`` (unverifiable) with the reason: no param/metric/ratio
-   before the number (counts, rates, bucket statistics, rankings and trends are not checked yet), no run
-   named for a per-run value, no run covered by a comparison, a negation before the number that is not part
-   of the operator ("did not have a learning rate of 0.01"; "not above" and "is not" are understood), a
-   non-numeric or missing fact. A negation after the number ("... above 0.01 never diverged") is not seen.
+1. a run id listed in a table cell under an id header (``membership``);
+2. a count or rate in a table cell whose row label is an issue, state or group (``counts.table_count``);
+3. a bucket's rate or size (``buckets``);
+4. a count, share or rate of runs or issues (``counts.check_count``);
+5. "zero weight decay" (a value right before a param): a run named in the sentence has it, else some run;
+6. **per-run value** (equality, "is", "of", no operator; "is not" too): the number pairs with the nearest
+   param, metric or ratio before it (a table cell falls back to its column header), unless another entity
+   or a statistic word stands between them; the run is the nearest run mention before the number (else
+   after it; a table cell falls back to its row label); a run list or group is checked run by run. Equal at
+   the stated precision (``hedges.matches``) is ``FCT001``; else ``FCT002`` with the fact as ``expected``
+   and the correct value at the stated precision as ``fix``. A metric's modifier picks the curve statistic
+   ("minimum val loss" -> ``val_loss.min``, "initial" -> ``.first``, "final" -> the summary);
+7. **comparison over runs** ("learning rate above 0.01", "at least", "between"...): checked against every
+   run it covers, taken from the first of: the runs the unit names; the runs named in its paragraph or list
+   item; the runs its other entities select (an issue type selects its flagged runs, a state its runs, a
+   group its level; several intersect); for a heading, the runs named in its section. Any failing run makes
+   it ``FCT003`` with "lr = 0.01 is not above 0.01" and a fix ("at or above 0.01"); else ``FCT004``.
+
+A number that conditions another decided claim ("2 runs with lr above 0.01", "batch sizes above 32 tend to
+...") is held only to the runs the text names (never to the runs a selector picks: "batch sizes above 128
+cause crashes" is not a claim about every crashed run), and gets no verdict of its own if it names none.
+Everything else is ``FCT010 unresolved-claim`` with the reason (no attribute before the number, no run
+named, a negation before the number that is not part of the operator, a missing fact). A negation after the
+number ("... above 0.01 never diverged") is not seen.
 """
 
 from __future__ import annotations
 
 import re
+
+import numpy as np
 
 from reportgen.factcheck.buckets import check_bucket
 from reportgen.factcheck.claims import (
@@ -68,7 +69,13 @@ from reportgen.factcheck.entities import EntitySpan, Vocabulary
 from reportgen.factcheck.markdown import Unit, split
 from reportgen.factcheck.membership import listed_run, table_membership
 from reportgen.factcheck.numbers import NumberSpan, parse_numbers
-from reportgen.factcheck.operators import Comparison, describe_failure, find_comparison, suggest_fix
+from reportgen.factcheck.operators import (
+    Comparison,
+    describe_failure,
+    find_comparison,
+    holds_each,
+    suggest_fix,
+)
 from reportgen.factcheck.rankings import check_rankings
 from reportgen.factcheck.trends import check_trends
 from reportgen.factcheck.wording import run_label, run_list, show, value_fix
@@ -314,16 +321,14 @@ class _Checker:
                 f"the comparison {claim.text!r} on {column} covers no run named or selected here",
             )
         claim = with_claim(claim, runs=runs)
-        checked: list[float] = []
-        for run in runs:
-            value = self.sheet.value(run, column)
-            if value is None:
-                return unresolved(claim, f"run {run} has no numeric {column}")
-            checked.append(value)
-        for value in checked:
-            if not comparison.holds(value):
-                message = describe_failure(column, value, comparison)
-                fix = suggest_fix(value, comparison)
-                return make_verdict(claim, "contradicted", COMPARISON_FALSE, message, value, fix)
-        message = f"{column} {claim.text} holds for runs {', '.join(runs)} ({source})"
+        values, missing = self.sheet.values_at(runs, column)
+        if missing is not None:
+            return unresolved(claim, f"run {missing} has no numeric {column}")
+        failing = np.flatnonzero(~holds_each(comparison, values))
+        if len(failing):
+            value = float(values[failing[0]])
+            message = describe_failure(column, value, comparison)
+            fix = suggest_fix(value, comparison)
+            return make_verdict(claim, "contradicted", COMPARISON_FALSE, message, value, fix)
+        message = f"{column} {claim.text} holds for {run_list(runs)} ({source})"
         return make_verdict(claim, "supported", SUPPORTED_COMPARISON, message)
