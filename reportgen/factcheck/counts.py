@@ -36,7 +36,14 @@ from reportgen.factcheck.claims import (
     unresolved,
     with_claim,
 )
-from reportgen.factcheck.context import ATTRIBUTE_KINDS, RUN_KINDS, SELECTOR_KINDS, Sheet, nearest_before
+from reportgen.factcheck.context import (
+    ATTRIBUTE_KINDS,
+    RUN_KINDS,
+    SELECTOR_KINDS,
+    Sheet,
+    nearest_after,
+    nearest_before,
+)
 from reportgen.factcheck.entities import EntitySpan
 from reportgen.factcheck.hedges import matches
 from reportgen.factcheck.numbers import NumberSpan
@@ -75,6 +82,7 @@ _RATE_WORDS: dict[str, tuple[str, str]] = {
 _BOUNDARY = re.compile(
     r"(?i)[;()]|,\s|\s(?:and|but|while|whereas|vs\.?|versus|compared\s+(?:to|with)|than)\s"
 )
+_ANY_ISSUE = re.compile(r"(?i)\b(?:issues?|problems?|patholog(?:y|ies))\b")
 # what happened to runs (the part a share counts), as against what the runs were (the population)
 _OUTCOME_KINDS = frozenset({"issue", "state"})
 _COUNT_HEADERS = re.compile(
@@ -130,15 +138,22 @@ def _selectors(
         if outcome or n is skip or not (lo <= n.start and n.end <= hi):
             continue
         comparison = find_comparison(text, n)
-        if comparison is None or comparison.op in ("eq", "ne"):
+        if comparison is None:
             continue
-        param = nearest_before(spans, n.start, ATTRIBUTE_KINDS)
+        described = nearest_after(spans, n.end, frozenset({"param"}))
+        if comparison.op == "eq" and described is not None and not text[n.end : described.start].strip():
+            param = described  # "runs with zero weight decay"
+        elif comparison.op in ("eq", "ne"):
+            continue
+        else:
+            param = nearest_before(spans, n.start, ATTRIBUTE_KINDS)
         if param is None or param.end < lo or param.target[0] not in sheet.columns:
             continue
         values = sheet.numeric(param.target[0])
         held = pd.Series(holds_each(comparison, values.to_numpy()), index=values.index)
         masks.append(held)
-        words.append(f"{param.text} {comparison.phrase} {n.text}".strip())
+        phrase = f"{comparison.phrase} {n.text}".strip() if comparison.op != "eq" else f"= {n.text}"
+        words.append(f"{param.text} {phrase}")
         if used is not None:
             used.append(n.start)
     return masks, words
@@ -279,13 +294,16 @@ def _share(
     """ "9 of 10 runs with batch size above 128 crashed", "25% of RoPE runs had NaN loss": the issue or state
     is what is counted; groups, buckets and param comparisons pick the population."""
     counted, words = _selectors(sheet, text, spans, numbers, lo, hi, number, used, outcome=True)
+    any_issue = sheet.issue_flags("any")
+    if not counted and any_issue is not None and _ANY_ISSUE.search(text, lo, hi):
+        counted, words = [any_issue], ["with any issue"]
     if not counted:
         return None, f"{number.text!r} gives a share without naming the issue or state it counts"
     pop_masks, pop_words = _selectors(sheet, text, spans, numbers, lo, hi, number, used, outcome=False)
     population = _all(sheet, pop_masks)
     ids = sheet.ids(_all(sheet, counted) & population)
-    among = " and ".join(pop_words) if pop_words else "in the sweep"
-    what = f"runs {' and '.join(words)} of the {int(population.sum())} runs {among} ({run_list(ids)})"
+    among = f"with {' and '.join(pop_words)}" if pop_words else "in the sweep"
+    what = f"{' and '.join(words)} among the {int(population.sum())} runs {among} ({run_list(ids)})"
     return _Target(len(ids), int(population.sum()), what, tuple(ids), "runs"), ""
 
 

@@ -92,7 +92,7 @@ def _unit(value: float, precision: float) -> float:
 
 def _within(value: float, precision: float, actual: float, hedge: Hedge | None) -> bool:
     """``actual`` equals ``value`` stated at ``precision``, widened by ``hedge``."""
-    if not math.isfinite(actual):
+    if not (math.isfinite(actual) and math.isfinite(value)):
         return actual == value
     noise = _noise(value, actual)
     half = precision / 2
