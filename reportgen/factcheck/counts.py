@@ -141,6 +141,7 @@ def _selectors(
         if comparison is None:
             continue
         described = nearest_after(spans, n.end, frozenset({"param"}))
+        param: EntitySpan | None
         if comparison.op == "eq" and described is not None and not text[n.end : described.start].strip():
             param = described  # "runs with zero weight decay"
         elif comparison.op in ("eq", "ne"):

@@ -11,7 +11,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reportgen.detectors.run import run_detectors
-from reportgen.factcheck.context import Sheet
 from reportgen.factcheck.entities import build_vocabulary, resolve_entities
 from reportgen.factcheck.numbers import parse_numbers
 from reportgen.factcheck.operators import find_comparison, holds_each
