@@ -1,7 +1,8 @@
 """`reportgen` entry point: argument parsing, error-to-exit-code mapping, nothing else.
 
-Exit codes: 0 success, 2 usage, input or internal error (one line on stderr; the traceback only with
---debug). Heavy imports (pandas, pyarrow) happen inside commands so `--help` stays fast.
+Exit codes: 0 success, 1 failing claims (`check`), 2 usage, input or internal error (one line on stderr;
+the traceback only with --debug). Heavy imports (pandas, pyarrow) happen inside commands so `--help` stays
+fast.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from reportgen import __version__
-from reportgen.cli import detect_cmd, inspect_cmd
+from reportgen.cli import check_cmd, detect_cmd, inspect_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     inspect_cmd.register(sub)
     detect_cmd.register(sub)
+    check_cmd.register(sub)
     formats = sub.add_parser("formats", help="list the export formats reportgen reads")
     formats.add_argument("--format", choices=("text", "json"), default="text", dest="output_format")
     formats.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)

@@ -114,6 +114,10 @@ class Sheet:
             found = self.memo[key] = (values, text)
         return found  # type: ignore[return-value]
 
+    def is_categorical(self, column: str) -> bool:
+        """True when the column holds text levels (an architecture, an optimizer), not numbers."""
+        return column in self.columns and bool(self._column(column)[1].any())
+
     def value(self, run: str, column: str) -> float | None:
         """A run's numeric fact (NaN when logged as NaN or not logged), or None when the run or column is
         missing or the cell holds text."""

@@ -82,6 +82,7 @@ _RATE_WORDS: dict[str, tuple[str, str]] = {
 _BOUNDARY = re.compile(
     r"(?i)[;()]|,\s|\s(?:and|but|while|whereas|vs\.?|versus|compared\s+(?:to|with)|than)\s"
 )
+_PER = re.compile(r"(?i)\s+(?:per|for\s+each|in\s+each|each)\s+")
 _ANY_ISSUE = re.compile(r"(?i)\b(?:issues?|problems?|patholog(?:y|ies))\b")
 # what happened to runs (the part a share counts), as against what the runs were (the population)
 _OUTCOME_KINDS = frozenset({"issue", "state"})
@@ -143,6 +144,8 @@ def _selectors(
         described = nearest_after(spans, n.end, frozenset({"param"}))
         param: EntitySpan | None
         if comparison.op == "eq" and described is not None and not text[n.end : described.start].strip():
+            if sheet.is_categorical(described.target[0]):
+                continue  # "three architectures" counts levels; it selects no runs
             param = described  # "runs with zero weight decay"
         elif comparison.op in ("eq", "ne"):
             continue
@@ -238,6 +241,9 @@ def _count_target(
             return None, ""
         if number.kind == "count_of":
             return _share(sheet, text, spans, numbers, number, lo, hi, used)
+        per = _PER.match(text, after.end())
+        if per is not None:
+            return _per_group(sheet, spans, number, per.end())
         if _ISSUES_ACROSS.search(text, lo, number.start):
             flags = sheet.issue_flags("any")
             if flags is None:
@@ -280,6 +286,21 @@ def _count_target(
     ids = sheet.ids(hit)
     scope = f" of {int(population.sum())} {'/'.join(group_words)} runs" if group_words else ""
     return _Target(len(ids), int(population.sum()), f"{label} rate{scope}", tuple(ids), "rate"), "rate"
+
+
+def _per_group(
+    sheet: Sheet, spans: list[EntitySpan], number: NumberSpan, at: int
+) -> tuple[_Target | None, str]:
+    """ "4 runs per architecture": every level of the param has that many runs."""
+    param = next((s for s in spans if s.start >= at and s.kind == "param"), None)
+    if param is None or param.start - at > 2 or param.target[0] not in sheet.columns:
+        return None, f"{number.text!r} counts runs per something the checker does not know"
+    sizes = sheet.runs[param.target[0]].dropna().astype(str).value_counts(sort=False)
+    listed = ", ".join(f"{level} {count}" for level, count in sizes.items())
+    odd = sizes[sizes != number.value]
+    count = int(number.value) if odd.empty else int(odd.iloc[0])
+    what = f"runs per {param.target[0]} ({listed})"
+    return _Target(count, len(sheet.index), what, (), param.target[0]), ""
 
 
 def _share(

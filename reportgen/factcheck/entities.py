@@ -9,8 +9,8 @@ Kinds and forms, each tested in ``tests/factcheck/test_entities.py``:
 - ``run``: ids after a keyword ("trial_id 2", "trial 4", "trial #4", "trial_ids 2 and 4", "trials 2, 3 and
   4", "run rux19b6a", "(run: rux19b6a)", "runs a, b"): one span from the keyword to the last id, target the
   ids in order; a list stops at the first token that is not a run. A bare id only when it is distinctive
-  (has a letter and a digit, ``_`` or ``-``, is 4+ characters and is not a number): never a bare small
-  integer, so "2 runs", "Step 4", "Table 1" and "GPT-2" name no run.
+  (a letter and a digit in 3+ characters, "r00"; or a letter and ``_``/``-`` in 4+; never a number), and
+  only an id the sweep has: never a bare small integer, so "2 runs", "Step 4" and "Table 1" name no run.
 - ``run_group``: a display name (the ``name`` column) shared by several runs (W&B seeds), target all its
   ids; a name of one run is a ``run`` (tag ``alias``).
 - ``param`` / ``metric``: the column name in any spelling that differs only by case, ``_``, ``-`` or spaces
@@ -147,6 +147,11 @@ _FAMILIES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("batch size", "bs"), ("batch_size", "bs", "train_batch_size", "per_device_train_batch_size")),
     (("dropout", "dropout rate", "drop rate"), ("dropout", "dropout_rate", "drop_rate")),
     (
+        ("architecture", "arch", "model architecture", "backbone"),
+        ("arch", "architecture", "model_arch", "model_architecture", "backbone", "model_type"),
+    ),
+    (("optimizer", "optimiser"), ("optimizer", "optimiser", "optim", "opt")),
+    (
         ("val loss", "validation loss", "valid loss", "eval loss"),
         ("val_loss", "val/loss", "validation_loss", "valid_loss", "eval_loss", "eval/loss", "loss_val"),
     ),
@@ -273,8 +278,13 @@ _MODIFIER_BEFORE = re.compile(r"(?i)(?<!\w)(" + "|".join(_MODIFIERS) + r")\s+$")
 
 
 def _distinctive(token: str) -> bool:
-    """A bare token that can only be an id: 4+ chars, a letter and a digit/``_``/``-``, not a number."""
-    if len(token) < 4 or not re.search(r"[A-Za-z]", token) or not re.search(r"[\d_-]", token):
+    """A bare token that can only be an id: a letter and a digit in 3+ chars ("r00"), or a letter and a
+    digit/``_``/``-`` in 4+ chars, and not a number."""
+    if not re.search(r"[A-Za-z]", token):
+        return False
+    if not (len(token) >= 3 and re.search(r"\d", token)) and not (
+        len(token) >= 4 and re.search(r"[_-]", token)
+    ):
         return False
     try:
         float(token)

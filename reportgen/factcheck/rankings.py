@@ -38,7 +38,8 @@ _LOWER_BETTER = re.compile(r"(?i)loss|error|err\b|perplexity|ppl|mse|mae|rmse|we
 _HIGHER_BETTER = re.compile(r"(?i)acc|f1|auc|score|reward|precision|recall|bleu|rouge|map\b|iou")
 
 
-def _goal(sheet: Sheet, column: str) -> str | None:
+def metric_goal(sheet: Sheet, column: str) -> str | None:
+    """ "min" or "max": which way the column is better (the objective's direction, else its name)."""
     facts = sheet.facts.sweep
     if facts.get("objective.metric") == column:
         return str(facts["objective.direction"])
@@ -72,7 +73,7 @@ def check_rankings(sheet: Sheet, index: int, unit: Unit, spans: list[EntitySpan]
             continue
         direction = "max" if word["max"] else "min" if word["min"] else None
         if direction is None:
-            goal = _goal(sheet, column)
+            goal = metric_goal(sheet, column)
             if goal is None:
                 out.append(unresolved(claim, f"whether lower or higher {column} is better is not known"))
                 continue

@@ -55,7 +55,8 @@ from reportgen.factcheck.entities import EntitySpan
 from reportgen.factcheck.markdown import Unit
 from reportgen.factcheck.numbers import NumberSpan
 from reportgen.factcheck.operators import find_comparison, holds_each
-from reportgen.factcheck.wording import run_list, show
+from reportgen.factcheck.rankings import metric_goal
+from reportgen.factcheck.wording import plural, run_list, show
 
 MIN_SUPPORT = 3
 ALPHA = 0.05
@@ -217,7 +218,7 @@ def _describe(cause: _Side, outcome: _Side, x: np.ndarray, y: np.ndarray) -> str
         inside, rest = y[x == 1], y[x == 0]
         if outcome.binary:
             return (
-                f"{outcome.label}: {int(inside.sum())} of {len(inside)} runs with {cause.label} vs "
+                f"{outcome.label}: {int(inside.sum())} of {plural(len(inside), 'run')} with {cause.label} vs "
                 f"{int(rest.sum())} of {len(rest)} others"
             )
         return (
@@ -228,7 +229,7 @@ def _describe(cause: _Side, outcome: _Side, x: np.ndarray, y: np.ndarray) -> str
     if outcome.binary:
         hit, rest = x[y == 1], x[y == 0]
         return (
-            f"{cause.column}: median {show(float(np.median(hit)))} in the {len(hit)} runs with "
+            f"{cause.column}: median {show(float(np.median(hit)))} in the {plural(len(hit), 'run')} with "
             f"{outcome.label} "
             f"vs {show(float(np.median(rest)))} in the other {len(rest)}"
         )
@@ -332,6 +333,7 @@ def check_trends(
             )
             continue
         out.append(_decide(sheet, claim, cause, outcome, unsigned=False))
+    out.extend(_group_contrasts(sheet, text, spans, base))
     for between in _BETWEEN.finditer(text):
         right = _RIGHT.search(text, between.end())
         hi = right.start() if right is not None else len(text)
@@ -346,6 +348,48 @@ def check_trends(
             out.append(unresolved(claim, f"{claim.text!r} names something the checker cannot test"))
             continue
         out.append(_decide(sheet, claim, cause, outcome, unsigned=True))
+    return out
+
+
+_THAN = re.compile(r"(?i)\bthan\b")
+
+
+def _group_contrasts(sheet: Sheet, text: str, spans: list[EntitySpan], base: Claim) -> list[Verdict]:
+    """ "MLP runs had higher val_loss than CNN runs": the metric's direction between two groups."""
+    out: list[Verdict] = []
+    for than in _THAN.finditer(text):
+        lo = 0
+        for m in _LEFT.finditer(text, 0, than.start()):
+            lo = m.end()
+        right = _RIGHT.search(text, than.end())
+        hi = right.start() if right is not None else len(text)
+        before = [s for s in spans if lo <= s.start and s.end <= than.start()]
+        metric = next((s for s in reversed(before) if s.kind in ("metric", "param", "ratio")), None)
+        first = next((s for s in before if s.kind == "group"), None)
+        second = next((s for s in spans if than.end() <= s.start and s.end <= hi and s.kind == "group"), None)
+        if metric is None or first is None or second is None or metric.target[0] not in sheet.columns:
+            continue
+        column = metric.target[0]
+        word = _direction_word(text, metric.start)
+        better = re.search(r"(?i)\b(better|worse)\s+$", text[max(0, metric.start - 8) : metric.start])
+        if better is not None:
+            goal = metric_goal(sheet, column)
+            if goal is None:
+                continue
+            sign = (1 if goal == "max" else -1) * (1 if better.group(1).lower() == "better" else -1)
+        elif word is not None and (word["up"] or word["down"]):
+            sign = 1 if word["up"] else -1
+        else:
+            continue
+        a, b = sheet.mask(first), sheet.mask(second)
+        if a is None or b is None:
+            continue
+        cause_values = pd.Series(np.where(a, 1.0, np.where(b, 0.0, np.nan)), index=a.index)
+        label = f"{first.text} (vs {second.text})"
+        cause = _Side(cause_values, 1, True, label, first.target[0], first.start, first.end)
+        outcome = _Side(sheet.numeric(column), sign, False, column, column, metric.start, metric.end)
+        claim = with_claim(base, start=first.start, end=second.end, attribute=column)
+        out.append(_decide(sheet, claim, cause, outcome, unsigned=False))
     return out
 
 

@@ -42,7 +42,9 @@ import numpy as np
 from reportgen.factcheck.buckets import check_bucket
 from reportgen.factcheck.claims import (
     COMPARISON_FALSE,
+    COUNT_MISMATCH,
     SUPPORTED_COMPARISON,
+    SUPPORTED_COUNT,
     SUPPORTED_VALUE,
     TREND_WEAK,
     UNRESOLVED,
@@ -183,6 +185,8 @@ class _Checker:
             if column is None:
                 return unresolved(base, why)
             base = with_claim(base, attribute=column)
+            if self.sheet.is_categorical(column):
+                return self._levels(base, comparison, column)
             if runs_of(spans):
                 return self._per_run_value(base, spans, comparison, described, column)
             return self._exists(base, comparison, column)
@@ -273,6 +277,18 @@ class _Checker:
         names = ", ".join(run_label(r, mention) for r, _ in checked)
         message = f"{names}: {column} = {show(value, number)}, stated as {number.text}"
         return make_verdict(claim, "supported", SUPPORTED_VALUE, message, value)
+
+    def _levels(self, claim: Claim, comparison: Comparison, column: str) -> Verdict:
+        """ "three architectures": how many distinct levels the categorical param has."""
+        levels = sorted(self.sheet.runs[column].dropna().astype(str).unique())
+        actual = float(len(levels))
+        message = f"{column} has {len(levels)} levels ({', '.join(levels[:8])})"
+        if comparison.holds(actual):
+            return make_verdict(claim, "supported", SUPPORTED_COUNT, message, actual)
+        fix = value_fix(actual, comparison) if claim.number and claim.number.kind != "word" else None
+        return make_verdict(
+            claim, "contradicted", COUNT_MISMATCH, f"{message}, not {claim.text}", actual, fix
+        )
 
     def _exists(self, claim: Claim, comparison: Comparison, column: str) -> Verdict:
         """ "zero weight decay" with no run named: some run of the sweep must have that value."""
