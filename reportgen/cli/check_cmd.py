@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reportgen.cli.detect_cmd import add_threshold_arguments
 from reportgen.cli.load_args import add_load_arguments, load_options_from
 from reportgen.errors import InputError
 
@@ -36,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--sweep", required=True, type=Path, metavar="EXPORT", help="the sweep export file or folder"
     )
     add_load_arguments(p)
+    add_threshold_arguments(p)
     out = p.add_argument_group("output")
     out.add_argument(
         "--format",
@@ -125,6 +127,7 @@ def _render(args: argparse.Namespace, results: list[CheckResult]) -> str:
 
 def run_check(args: argparse.Namespace) -> int:
     from reportgen.atomic import write_text_atomic
+    from reportgen.config import load_detect_config
     from reportgen.detectors.run import run_detectors
     from reportgen.factcheck.diagnostics import check_draft
     from reportgen.factcheck.entities import build_vocabulary
@@ -132,8 +135,10 @@ def run_check(args: argparse.Namespace) -> int:
     from reportgen.io.load import load_sweep
 
     drafts = [(display_path(path), read_draft(path)) for path in args.drafts]  # fail before the slow load
+    # the same detector settings as `reportgen detect`, so both agree on which runs have which issue
+    config = load_detect_config(args.config, sets=args.set)
     sweep = load_sweep(args.sweep, load_options_from(args))
-    facts = build_factsheet(sweep, run_detectors(sweep))
+    facts = build_factsheet(sweep, run_detectors(sweep, config))
     vocab = build_vocabulary(sweep, facts)
     results = [check_draft(text, facts, vocab, shown) for shown, text in drafts]
     text = _render(args, results)

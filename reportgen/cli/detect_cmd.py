@@ -21,17 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("export", type=Path, help="export file or folder")
     add_load_arguments(p)
-    g = p.add_argument_group("choosing detectors")
-    g.add_argument("--config", type=Path, help="TOML file with [tool.reportgen.detect] settings")
+    g = add_threshold_arguments(p)
     g.add_argument("--select", help="comma-separated codes or names to run (default: all)")
     g.add_argument("--ignore", help="comma-separated codes or names not to run")
-    g.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="DETECTOR.KEY=VALUE",
-        help="override a threshold (repeatable), e.g. crashed-run.stale_after_hours=12",
-    )
     p.add_argument("--format", choices=("text", "json"), default="text", dest="output_format")
     p.add_argument("-o", "--output", type=Path, help="write to this file (atomically) instead of stdout")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -42,6 +34,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     e.add_argument("--format", choices=("text", "json"), default="text", dest="output_format")
     e.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     e.set_defaults(func=run_explain)
+
+
+def add_threshold_arguments(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """--config and --set: detector settings (also read from [tool.reportgen.detect] in pyproject.toml)."""
+    g = p.add_argument_group("detector settings")
+    g.add_argument("--config", type=Path, help="TOML file with [tool.reportgen.detect] settings")
+    g.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="DETECTOR.KEY=VALUE",
+        help="override a threshold (repeatable), e.g. crashed-run.stale_after_hours=12",
+    )
+    return g
 
 
 def run_detect(args: argparse.Namespace) -> int:

@@ -118,6 +118,15 @@ class Sheet:
         """True when the column holds text levels (an architecture, an optimizer), not numbers."""
         return column in self.columns and bool(self._column(column)[1].any())
 
+    def row_runs(self, unit: Unit) -> list[EntitySpan]:
+        """The run(s) a table row is about: run mentions in its first cell, or a first cell that is exactly
+        a run id ("| 5 | 0.005 |" under "| trial | lr |")."""
+        label = (unit.row_label or "").strip()
+        found = [s for s in self.resolve(label) if s.kind in RUN_KINDS]
+        if not found and label in self.position:
+            found = [EntitySpan("run", (label,), 0, len(label), label, "exact")]
+        return found
+
     def value(self, run: str, column: str) -> float | None:
         """A run's numeric fact (NaN when logged as NaN or not logged), or None when the run or column is
         missing or the cell holds text."""

@@ -9,17 +9,19 @@ naming a run (``rankings``). Then each number, by the first family that reads it
 
 1. a run id listed in a table cell under an id header (``membership``);
 2. a count or rate in a table cell whose row label is an issue, state or group (``counts.table_count``);
-3. a bucket's rate or size (``buckets``);
-4. a count, share or rate of runs or issues (``counts.check_count``);
-5. "zero weight decay" (a value right before a param): a run named in the sentence has it, else some run;
-6. **per-run value** (equality, "is", "of", no operator; "is not" too): the number pairs with the nearest
+3. a run's length or stopping step ("ran 20 epochs", "crashed at step 5": ``steps``);
+4. a bucket's rate or size (``buckets``);
+5. a count, share or rate of runs or issues (``counts.check_count``);
+6. "zero weight decay" (a value right before a param): a run named in the sentence has it, else some run;
+   "three architectures" (before a categorical param): how many levels it has;
+7. **per-run value** (equality, "is", "of", no operator; "is not" too): the number pairs with the nearest
    param, metric or ratio before it (a table cell falls back to its column header), unless another entity
    or a statistic word stands between them; the run is the nearest run mention before the number (else
    after it; a table cell falls back to its row label); a run list or group is checked run by run. Equal at
    the stated precision (``hedges.matches``) is ``FCT001``; else ``FCT002`` with the fact as ``expected``
    and the correct value at the stated precision as ``fix``. A metric's modifier picks the curve statistic
    ("minimum val loss" -> ``val_loss.min``, "initial" -> ``.first``, "final" -> the summary);
-7. **comparison over runs** ("learning rate above 0.01", "at least", "between"...): checked against every
+8. **comparison over runs** ("learning rate above 0.01", "at least", "between"...): checked against every
    run it covers, taken from the first of: the runs the unit names; the runs named in its paragraph or list
    item; the runs its other entities select (an issue type selects its flagged runs, a state its runs, a
    group its level; several intersect); for a heading, the runs named in its section. Any failing run makes
@@ -79,6 +81,7 @@ from reportgen.factcheck.operators import (
     suggest_fix,
 )
 from reportgen.factcheck.rankings import check_rankings
+from reportgen.factcheck.steps import check_step
 from reportgen.factcheck.trends import check_trends
 from reportgen.factcheck.wording import run_label, run_list, show, value_fix
 from reportgen.facts import FactSheet
@@ -117,6 +120,10 @@ class _Checker:
 
     def check_unit(self, index: int, unit: Unit) -> list[Verdict]:
         spans = self.draft.entities[index]
+        # a row's first cell names what the row is about ("| 5 | 0.005 |"): an entity, not a claim
+        first_cell = unit.kind == "table_cell" and unit.text.strip() == (unit.row_label or "").strip()
+        if first_cell and (self.sheet.row_runs(unit) or any(s.kind in SELECTOR_KINDS for s in spans)):
+            return []
         numbers = [n for n in parse_numbers(unit.text) if not inside_entity(n, spans)]
         sentence_level = check_trends(self.sheet, self.draft, index, unit, spans, numbers)
         sentence_level += check_rankings(self.sheet, index, unit, spans)
@@ -173,6 +180,7 @@ class _Checker:
                 return found
         decided = (
             table_count(self.sheet, base)
+            or check_step(self.sheet, base, spans)
             or check_bucket(self.sheet, base, spans, numbers)
             or check_count(self.sheet, base, spans, numbers)
         )
@@ -249,7 +257,7 @@ class _Checker:
         )
         runs: tuple[str, ...] = mention.target if mention is not None else ()
         if not runs and claim.unit.kind == "table_cell":
-            row = [s for s in self.sheet.resolve(claim.unit.row_label) if s.kind in RUN_KINDS]
+            row = self.sheet.row_runs(claim.unit)
             if row:
                 mention, runs = row[0], row[0].target
         if not runs:

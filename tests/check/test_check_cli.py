@@ -16,7 +16,7 @@ SEED = FIXTURES / "seed000"
 SWEEP = ["--sweep", str(SEED / "runs.csv"), "--history", str(SEED / "history.csv")]
 CONTRADICTED = "Trial 4 used a learning rate of 0.03.\n"
 SUPPORTED = "Trial 0 used a learning rate of 0.001.\n"
-UNVERIFIABLE = "Trial 7 reached 40 steps.\n"
+UNVERIFIABLE = "A learning rate of 0.01 is a good default.\n"
 
 
 def draft(tmp_path: Path, text: str, name: str = "draft.md") -> str:

@@ -82,7 +82,7 @@ def test_rules_results_fixes_and_suppressions(monkeypatch, capsys) -> None:
 def test_supported_claims_are_passes_when_shown(monkeypatch, capsys) -> None:
     results = sarif(monkeypatch, capsys, "--show-supported")["runs"][0]["results"]
     passes = [r for r in results if r.get("kind") == "pass"]
-    assert len(passes) == 3 and all(r["level"] == "none" for r in passes)
+    assert len(passes) == 4 and all(r["level"] == "none" for r in passes)
 
 
 def test_artifact_uri() -> None:

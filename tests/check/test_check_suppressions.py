@@ -14,7 +14,7 @@ from tests.conftest import FIXTURES
 # seed000: trial 4 has lr 0.02 and batch_size 32, trial 0 lr 0.001, trial 3 a val/train loss ratio of 5.33
 WRONG_LR = "Trial 4 used a learning rate of 0.03."  # FCT002, contradicted
 RIGHT_LR = "Trial 0 used a learning rate of 0.001."  # FCT001, supported
-STEPS = "Trial 7 reached 40 steps."  # FCT010, unverifiable
+STEPS = "A learning rate of 0.01 is a good default."  # FCT010, unverifiable
 
 
 @pytest.fixture(scope="module")
@@ -158,5 +158,5 @@ def test_diagnostics_in_source_order_with_crlf_and_bom(sheet) -> None:
     md = f"\ufeff{STEPS}\r\n\r\n<!-- reportgen: ignore FCT0x -->\r\n{WRONG_LR}\r\n"
     result = check(md, sheet)
     assert [(d.line, d.code) for d in result.diagnostics] == [(1, "FCT010"), (3, "FCT091"), (4, "FCT002")]
-    assert result.source(result.diagnostics[0]) == "40"
+    assert result.source(result.diagnostics[0]) == "0.01"
     assert result.source(result.diagnostics[-1]) == "0.03"
