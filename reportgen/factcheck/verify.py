@@ -41,6 +41,7 @@ import re
 
 import numpy as np
 
+from reportgen.factcheck.aggregates import aggregate_of, check_stability
 from reportgen.factcheck.buckets import check_bucket
 from reportgen.factcheck.claims import (
     COMPARISON_FALSE,
@@ -127,6 +128,7 @@ class _Checker:
         numbers = [n for n in parse_numbers(unit.text) if not inside_entity(n, spans)]
         sentence_level = check_trends(self.sheet, self.draft, index, unit, spans, numbers)
         sentence_level += check_rankings(self.sheet, index, unit, spans)
+        sentence_level += check_stability(self.sheet, index, unit, spans)
         verdicts = [self._check_number(index, unit, spans, numbers, n) for n in numbers]
         # a number that conditions another claim ("2 runs with lr above 0.01", "batch sizes above 32 tend
         # to...") is checked only against the runs the text names, and needs no verdict if it names none
@@ -208,6 +210,9 @@ class _Checker:
                 f"no param, metric or ratio is named before {number.text!r}, and it is not a count, rate or "
                 "bucket statistic the checker reads",
             )
+        aggregate = aggregate_of(self.sheet, base, spans, attribute_span)
+        if aggregate is not None:
+            return aggregate
         between = [s for s in spans if attribute_span.end <= s.start and s.end <= number.start]
         other = next((s for s in between if s.kind not in RUN_KINDS), None)
         if other is not None or _STAT_WORDS.search(unit.text, attribute_span.end, number.start):
