@@ -11,6 +11,7 @@ same runs the same way.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -26,6 +27,14 @@ from reportgen.states import FAILED_STATES
 ATTRIBUTE_KINDS = frozenset({"param", "metric", "ratio"})
 RUN_KINDS = frozenset({"run", "run_group"})
 SELECTOR_KINDS = frozenset({"issue", "state", "group", "bucket"})
+
+
+_NEGATED_BEFORE = re.compile(r"(?i)(?:\b(?:not|never|no|without|nor)|n't)\s+(?:\w+\s+)?$")
+
+
+def negated(text: str, span: EntitySpan) -> bool:
+    """True when a negation sits right before the entity ("never diverged", "did not crash", "no NaN")."""
+    return _NEGATED_BEFORE.search(text, max(0, span.start - 24), span.start) is not None
 
 
 def runs_of(spans: Iterable[EntitySpan]) -> tuple[str, ...]:

@@ -43,6 +43,7 @@ from reportgen.factcheck.context import (
     Sheet,
     nearest_after,
     nearest_before,
+    negated,
 )
 from reportgen.factcheck.entities import EntitySpan
 from reportgen.factcheck.hedges import matches
@@ -133,8 +134,10 @@ def _selectors(
             continue
         m = sheet.mask(s)
         if m is not None:
-            masks.append(m)
-            words.append(s.text)
+            # "2 runs did not crash": the runs the entity does not select
+            no = negated(text, s)
+            masks.append(~m if no else m)
+            words.append(f"not {s.text}" if no else s.text)
     for n in numbers:
         if outcome or n is skip or not (lo <= n.start and n.end <= hi):
             continue

@@ -67,6 +67,7 @@ from reportgen.factcheck.context import (
     inside_entity,
     nearest_after,
     nearest_before,
+    negated,
     runs_of,
 )
 from reportgen.factcheck.counts import check_count, table_count
@@ -330,7 +331,10 @@ class _Checker:
             return block, "named in the paragraph"
         # a trend's threshold ("batch sizes above 128 cause crashes") is not a claim about every crashed
         # run: the trend family tests it; runs the text names are still held to it
-        selectors = [s for s in spans if s.kind in SELECTOR_KINDS and s.kind != "bucket"]
+        text = claim.unit.text
+        selectors = [
+            s for s in spans if s.kind in SELECTOR_KINDS and s.kind != "bucket" and not negated(text, s)
+        ]
         selected = None if condition else self.sheet.select(selectors)
         if selected is not None:
             return tuple(self.sheet.ids(selected)), "selected by the sentence's other entities"
