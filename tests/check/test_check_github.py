@@ -50,7 +50,12 @@ def _many(tmp_path: Path) -> str:
     """12 contradicted claims, 12 unverifiable ones and 2 directive warnings, interleaved."""
     lines = []
     for i in range(12):
-        lines += [f"Trial 4 used a learning rate of 0.0{i + 3}.", "", f"A learning rate of {i + 40}e-4 is a good default.", ""]
+        lines += [
+            f"Trial 4 used a learning rate of 0.0{i + 3}.",
+            "",
+            f"A learning rate of {i + 40}e-4 is a good default.",
+            "",
+        ]
     lines += ["<!-- reportgen: ignore FCT003 -->", "Trial 0 used a learning rate of 0.001.", ""]
     lines += ["<!-- reportgen: ignore FCT0x -->", ""]
     path = tmp_path / "many.md"

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from reportgen.detectors.run import run_detectors
 from reportgen.factcheck.diagnostics import CheckResult, Diagnostic, check_draft, split_code
-from reportgen.factcheck.entities import Vocabulary, build_vocabulary
-from reportgen.facts import FactSheet, build_factsheet
-from reportgen.io.load import LoadOptions, load_sweep
-from tests.conftest import FIXTURES
+from reportgen.factcheck.entities import Vocabulary
+from reportgen.facts import FactSheet
+from tests.conftest import fact_sheet
 
 # seed000: trial 4 has lr 0.02 and batch_size 32, trial 0 lr 0.001, trial 3 a val/train loss ratio of 5.33
 WRONG_LR = "Trial 4 used a learning rate of 0.03."  # FCT002, contradicted
@@ -17,12 +15,9 @@ RIGHT_LR = "Trial 0 used a learning rate of 0.001."  # FCT001, supported
 STEPS = "A learning rate of 0.01 is a good default."  # FCT010, unverifiable
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def sheet() -> tuple[FactSheet, Vocabulary]:
-    folder = FIXTURES / "seed000"
-    sweep = load_sweep(folder / "runs.csv", LoadOptions(history=folder / "history.csv"))
-    facts = build_factsheet(sweep, run_detectors(sweep))
-    return facts, build_vocabulary(sweep, facts)
+    return fact_sheet("seed000")  # type: ignore[no-any-return]
 
 
 def check(markdown: str, sheet: tuple[FactSheet, Vocabulary]) -> CheckResult:

@@ -8,30 +8,16 @@ contradicted claim, so a false alarm anywhere in a draft fails the test.
 from __future__ import annotations
 
 import re
-from functools import cache
 from pathlib import Path
 
 import pytest
 
-from reportgen.detectors.run import run_detectors
-from reportgen.factcheck.entities import Vocabulary, build_vocabulary
 from reportgen.factcheck.markdown import find_directives
 from reportgen.factcheck.verify import check_markdown
-from reportgen.facts import FactSheet, build_factsheet
-from reportgen.io.load import LoadOptions, load_sweep
-from tests.conftest import FIXTURES
+from tests.conftest import fact_sheet
 
 DRAFTS = sorted((Path(__file__).parent / "drafts").glob("*.md"))
 _FIXTURE = re.compile(r"\(fixture: (?P<name>[\w/.-]+)\)")
-
-
-@cache
-def sheet(name: str) -> tuple[FactSheet, Vocabulary]:
-    folder = FIXTURES / name
-    history = folder / "history.csv"
-    sweep = load_sweep(folder / "runs.csv", LoadOptions(history=history if history.is_file() else None))
-    facts = build_factsheet(sweep, run_detectors(sweep))
-    return facts, build_vocabulary(sweep, facts)
 
 
 @pytest.mark.parametrize("draft", DRAFTS, ids=[d.stem for d in DRAFTS])
@@ -39,7 +25,7 @@ def test_draft_expectations(draft: Path) -> None:
     text = draft.read_text(encoding="utf-8")
     found = _FIXTURE.search(text.splitlines()[0])
     assert found, f"{draft.name}: the first heading must say (fixture: NAME)"
-    verdicts = check_markdown(text, *sheet(found["name"]))
+    verdicts = check_markdown(text, *fact_sheet(found["name"]))
     expectations = [d for d in find_directives(text) if d.kind == "expect"]
     assert expectations
     for d in expectations:

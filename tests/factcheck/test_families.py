@@ -10,24 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reportgen.detectors.run import run_detectors
-from reportgen.factcheck.entities import build_vocabulary, resolve_entities
+from reportgen.factcheck.entities import resolve_entities
 from reportgen.factcheck.numbers import parse_numbers
 from reportgen.factcheck.operators import find_comparison, holds_each
 from reportgen.factcheck.trends import LARGE_N, _evidence, _Side
 from reportgen.factcheck.verify import check_markdown
-from reportgen.facts import build_factsheet
-from reportgen.io.load import LoadOptions, load_sweep
-from tests.conftest import FIXTURES
-
-
-@pytest.fixture(scope="module")
-def seed_sheet():  # type: ignore[no-untyped-def]
-    folder = FIXTURES / "seed000"
-    sweep = load_sweep(folder / "runs.csv", LoadOptions(history=folder / "history.csv"))
-    facts = build_factsheet(sweep, run_detectors(sweep))
-    return facts, build_vocabulary(sweep, facts)
-
 
 FLOATS = st.floats(allow_nan=True, allow_infinity=True, width=64)
 

@@ -26,12 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.detectors.run import run_detectors
-from reportgen.factcheck.entities import build_vocabulary
 from reportgen.factcheck.verify import check_markdown
-from reportgen.facts import build_factsheet
-from reportgen.io.load import LoadOptions, load_sweep
-from tests.conftest import FIXTURES
+from tests.conftest import fact_sheet
 
 SEED_000 = Path(__file__).parents[2].parent / "shared" / "seeds" / "000_9ab8bf534450d193.txt"
 
@@ -107,10 +103,7 @@ VERDICT_OF = {
 def test_seed_report_every_claim() -> None:
     if not SEED_000.is_file():
         pytest.skip("../shared/seeds is not beside this checkout")
-    folder = FIXTURES / "seed000"
-    sweep = load_sweep(folder / "runs.csv", LoadOptions(history=folder / "history.csv"))
-    facts = build_factsheet(sweep, run_detectors(sweep))
-    verdicts = check_markdown(SEED_000.read_text(encoding="utf-8"), facts, build_vocabulary(sweep, facts))
+    verdicts = check_markdown(SEED_000.read_text(encoding="utf-8"), *fact_sheet("seed000"))
     got = [(v.line, v.text, v.code.split()[0]) for v in verdicts]
     assert got == EXPECTED
     for v in verdicts:

@@ -7,25 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.detectors.run import run_detectors
 from reportgen.factcheck.claims import Verdict
-from reportgen.factcheck.entities import Vocabulary, build_vocabulary
+from reportgen.factcheck.entities import Vocabulary
 from reportgen.factcheck.markdown import find_directives
 from reportgen.factcheck.verify import check_markdown
-from reportgen.facts import FactSheet, build_factsheet
-from reportgen.io.load import LoadOptions, load_sweep
-from tests.conftest import FIXTURES
+from reportgen.facts import FactSheet
+from tests.conftest import fact_sheet
 
 SEED_000 = Path(__file__).parents[2].parent / "shared" / "seeds" / "000_9ab8bf534450d193.txt"
 ABOVE = "lr = 0.01 is not above 0.01"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def sheet() -> tuple[FactSheet, Vocabulary]:
-    folder = FIXTURES / "seed000"
-    sweep = load_sweep(folder / "runs.csv", LoadOptions(history=folder / "history.csv"))
-    facts = build_factsheet(sweep, run_detectors(sweep))
-    return facts, build_vocabulary(sweep, facts)
+    return fact_sheet("seed000")  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="module")
