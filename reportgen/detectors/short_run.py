@@ -43,7 +43,7 @@ from reportgen.sweep import Sweep
 # finding key -> (states, how the title says they ended)
 _KINDS: dict[str, tuple[tuple[str, ...], str]] = {
     "stopped": (("finished", "unknown"), "that did not fail ended"),
-    "failed": (FAILED_STATES, "ended"),
+    "failed": (FAILED_STATES, "that failed ended"),
     "pruned": (("pruned",), "were pruned"),
 }
 

@@ -95,18 +95,20 @@ class Sheet:
         self.issue_columns = [f"issue.{n}" for n in facts.issue_names if n != "any"]
         self.run_ids = set(self.position)
         self.states = np.asarray(facts.runs["state"].astype(str), dtype=object)
-        self._cell_cache: dict[str, list[EntitySpan]] = {}
+        self._cell_cache: dict[str, list[EntitySpan]] = {}  # "text\0context" -> entities
         # results of costly computations shared by the claims of a draft (columns, selections, a trend's
         # permutation test)
         self.memo: dict[tuple[object, ...], object] = {}
 
-    def resolve(self, text: str | None) -> list[EntitySpan]:
-        """Entities of a table header or row label, resolved once per distinct text."""
+    def resolve(self, text: str | None, context: str | None = None) -> list[EntitySpan]:
+        """Entities of a table header or row label, resolved once per distinct text; ``context`` (the
+        table's heading) attaches a bucket label such as ``(7.999, 48.0]`` to the param it names."""
         if not text:
             return []
-        found = self._cell_cache.get(text)
+        key = f"{text}\x00{context or ''}"
+        found = self._cell_cache.get(key)
         if found is None:
-            found = self._cell_cache[text] = resolve_entities(text, self.vocab)
+            found = self._cell_cache[key] = resolve_entities(text, self.vocab, context=context)
         return found
 
     def _column(self, column: str) -> tuple[np.ndarray, np.ndarray]:
@@ -131,7 +133,7 @@ class Sheet:
         """The run(s) a table row is about: run mentions in its first cell, or a first cell that is exactly
         a run id ("| 5 | 0.005 |" under "| trial | lr |")."""
         label = (unit.row_label or "").strip()
-        found = [s for s in self.resolve(label) if s.kind in RUN_KINDS]
+        found = [s for s in self.resolve(label, unit.section) if s.kind in RUN_KINDS]
         if not found and label in self.position:
             found = [EntitySpan("run", (label,), 0, len(label), label, "exact")]
         return found

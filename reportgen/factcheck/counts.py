@@ -52,8 +52,9 @@ from reportgen.factcheck.operators import find_comparison, holds_each
 from reportgen.factcheck.wording import render_like, run_list, show
 
 _NOUN_AFTER = re.compile(
-    r"(?i)\s+(?:(?!of\b|and\b|or\b|with\b|had\b|have\b|has\b|were\b|was\b)[\w/-]+\s+){0,3}?"
-    r"(?P<noun>issue\s+types?|runs?|trials?|experiments?|configurations?|configs?|issues?|problems?"
+    r"(?i)\s+(?:(?!(?:of|and|or|with|had|have|has|were|was|over|in|across|from|to|for|by|on|at|than)\b|\d)"
+    r"[\w/-]+\s+){0,3}?"
+    r"(?P<noun>issue\s+types?|runs?|trials?|experiments?|issues?|problems?"
     r"|pathologies|pathology)\b"
 )
 _OF_RUNS = re.compile(
@@ -81,7 +82,12 @@ _RATE_WORDS: dict[str, tuple[str, str]] = {
     "error": ("issue", "any"),
 }
 _BOUNDARY = re.compile(
-    r"(?i)[;()]|,\s|\s(?:and|but|while|whereas|vs\.?|versus|compared\s+(?:to|with)|than)\s"
+    r"(?i)[;()]|:\s|(?<!\d),\s|,\s(?!\d)|\s(?:and|but|while|whereas|vs\.?|versus|compared\s+(?:to|with)|than)\s"
+)
+# words that make a bare "N runs" the size of the whole sweep ("the sweep has 8 runs", "we ran 40 trials")
+_TOTAL = re.compile(
+    r"(?i)\b(?:sweep|study|experiment|total|in all|overall|altogether|launched|ran|trained|contain(?:s|ed)?"
+    r"|compris(?:es|ed)|consist(?:s|ed)|across)\b"
 )
 _PER = re.compile(r"(?i)\s+(?:per|for\s+each|in\s+each|each)\s+")
 _ANY_ISSUE = re.compile(r"(?i)\b(?:issues?|problems?|patholog(?:y|ies))\b")
@@ -90,6 +96,7 @@ _OUTCOME_KINDS = frozenset({"issue", "state"})
 _COUNT_HEADERS = re.compile(
     r"(?i)^\s*(?:count|counts|n|#|no\.?|number(?: of \w+)?|runs|trials|occurrences)\s*$"
 )
+_BOUND_HEADERS = re.compile(r"(?i)\b(?:CI|interval|confidence|low|high|lower|upper|bound)\b")
 _RATE_HEADERS = re.compile(r"(?i)\b(?:rate|rates|share|fraction|percent(?:age)?)\b|%")
 
 
@@ -104,11 +111,34 @@ class _Target:
     attribute: str
 
 
-def clause(text: str, start: int, end: int) -> tuple[int, int]:
-    """The clause around ``text[start:end]``: from the last boundary before it to the first after it."""
-    left = 0
-    for m in _BOUNDARY.finditer(text, 0, start):
-        left = m.end()
+def clause(text: str, start: int, end: int, reach_back: bool = False) -> tuple[int, int]:
+    """The clause around ``text[start:end]``: from the last boundary before it to the first after it.
+
+    A parenthesis before the span is skipped whole ("diverged (ended far above its minimum) in 1 run").
+    With ``reach_back`` a span inside a parenthesis or after a label's colon reaches back past it ("lr in
+    [0.003, 0.02] (3 of 4 runs have any issue ...)", "batch_size=256: 9 of 10 runs crashed"): the
+    population a share counts in is often named just before it.
+    A comma between two digits ("[0.003, 0.02]", "runs 2, 4") is no boundary.
+    """
+    left, pos = 0, start
+    while True:
+        found = None
+        for m in _BOUNDARY.finditer(text, 0, pos):
+            found = m
+        if found is None:
+            break
+        if found.group() == ")":
+            opening = text.rfind("(", 0, found.start())
+            if opening < 0:
+                left = found.end()
+                break
+            pos = opening
+            continue
+        if reach_back and (found.group() == "(" or found.group().startswith(":")):
+            pos = found.start()  # "batch_size=256: 9 of 10 runs crashed": the population is the label
+            continue
+        left = found.end()
+        break
     after = _BOUNDARY.search(text, end)
     return left, after.start() if after is not None else len(text)
 
@@ -132,7 +162,8 @@ def _selectors(
             continue
         if outcome is not None and (s.kind in _OUTCOME_KINDS) != outcome:
             continue
-        m = sheet.mask(s)
+        scoped = _metric_scoped(sheet, s, spans, lo)
+        m = scoped if scoped is not None else sheet.mask(s)
         if m is not None:
             # "2 runs did not crash": the runs the entity does not select
             no = negated(text, s)
@@ -150,9 +181,9 @@ def _selectors(
             if sheet.is_categorical(described.target[0]):
                 continue  # "three architectures" counts levels; it selects no runs
             param = described  # "runs with zero weight decay"
-        elif comparison.op in ("eq", "ne"):
+        elif comparison.op in ("eq", "ne") and comparison.phrase not in ("=", "=="):
             continue
-        else:
+        else:  # "lr above 0.01", "weight_decay=0"
             param = nearest_before(spans, n.start, ATTRIBUTE_KINDS)
         if param is None or param.end < lo or param.target[0] not in sheet.columns:
             continue
@@ -164,6 +195,20 @@ def _selectors(
         if used is not None:
             used.append(n.start)
     return masks, words
+
+
+def _metric_scoped(sheet: Sheet, span: EntitySpan, spans: list[EntitySpan], lo: int) -> pd.Series | None:
+    """ "train_loss became NaN or inf in 1 run": the runs where that metric went non-finite, not the runs
+    flagged for any metric."""
+    if span.kind != "issue" or span.target[0] != "nan-or-inf-metric":
+        return None
+    metric = nearest_before(spans, span.start, frozenset({"metric"}))
+    if metric is None or metric.end < lo:
+        return None
+    column = f"{metric.target[0]}.nonfinite_step"
+    if column not in sheet.columns:
+        return None
+    return pd.Series(np.isfinite(sheet.numeric(column).to_numpy()), index=sheet.index)
 
 
 def _all(sheet: Sheet, masks: list[pd.Series]) -> pd.Series:
@@ -243,6 +288,7 @@ def _count_target(
         if not float(number.value).is_integer():
             return None, ""
         if number.kind == "count_of":
+            lo, hi = clause(text, number.start, after.end(), reach_back=True)
             return _share(sheet, text, spans, numbers, number, lo, hi, used)
         per = _PER.match(text, after.end())
         if per is not None:
@@ -256,12 +302,15 @@ def _count_target(
                 len(ids), n_all, f"runs with any issue ({run_list(ids)})", tuple(ids), "issue.any"
             ), ""
         masks, words = _selectors(sheet, text, spans, numbers, lo, hi, number, used)
+        if not masks and not _TOTAL.search(text, lo, hi):
+            return None, f"{number.text!r} counts runs without naming what they share"
         hit = _all(sheet, masks)
         ids = sheet.ids(hit)
         what = f"{_noun(len(ids), 'run')} {' and '.join(words)}" if words else "runs in the sweep"
         listed = f" ({run_list(ids)})" if words else ""
         return _Target(len(ids), n_all, what + listed, tuple(ids), "runs"), ""
     if of_runs is not None:
+        lo, hi = clause(text, number.start, of_runs.end(), reach_back=True)
         return _share(sheet, text, spans, numbers, number, lo, hi, used)
     assert rate is not None
     word = rate["what"].split()[-1].lower()
@@ -386,10 +435,12 @@ def table_count(sheet: Sheet, claim: Claim) -> Verdict | None:
     if unit.kind != "table_cell" or number is None or comparison is None or not unit.table_header:
         return None
     header = unit.table_header
+    if _BOUND_HEADERS.search(header):
+        return None  # "95% CI low": an interval bound, not the row's share of the sweep
     rate = bool(_RATE_HEADERS.search(header)) or number.is_percent
     if not rate and not _COUNT_HEADERS.match(header):
         return None
-    row = [s for s in sheet.resolve(unit.row_label) if s.kind in SELECTOR_KINDS]
+    row = [s for s in sheet.resolve(unit.row_label, unit.section) if s.kind in SELECTOR_KINDS]
     if not row:
         return None
     mask = sheet.select(row)

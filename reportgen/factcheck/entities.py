@@ -174,9 +174,9 @@ _FAMILIES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     ),
 )
 _STATE_WORDS: dict[str, str] = {
-    **dict.fromkeys(["finished", "completed"], "finished"),
+    **dict.fromkeys(["finished", "completed", "finish"], "finished"),
     "crashed": "crashed",
-    "failed": "failed",
+    **dict.fromkeys(["failed", "fail"], "failed"),
     "killed": "killed",
     **dict.fromkeys(["pruned", "early stopped"], "pruned"),
     "running": "running",
@@ -195,7 +195,7 @@ _ISSUE_ALIASES: dict[str, tuple[str, ...]] = {
         "nonfinite",
     ),
     "overfitting": ("overfitting suspect", "overfit", "overfits", "overfitted"),
-    "short-run": ("short runs",),
+    "short-run": ("short runs", "far short", "ended short"),
     "crashed-run": ("crashed runs", "crash", "crashes"),
     "divergence": ("diverged", "diverging", "diverges"),
     "loss-spike": ("loss spikes",),

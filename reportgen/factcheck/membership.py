@@ -23,6 +23,7 @@ from reportgen.factcheck.context import SELECTOR_KINDS, Sheet
 from reportgen.factcheck.wording import run_list
 
 _ID_HEADERS = re.compile(r"(?i)\b(?:ids?|examples?|runs|trials|run|trial)\b")
+_BARE_COUNT_HEADER = re.compile(r"(?i)^\s*(?:runs|trials)\s*$")
 _COUNT_WORDS = re.compile(r"(?i)\b(?:count|number|n|rate|share)\b|#|%")
 
 
@@ -33,6 +34,8 @@ def listed_run(sheet: Sheet, claim: Claim) -> str | None:
         return None
     if not _ID_HEADERS.search(unit.table_header) or _COUNT_WORDS.search(unit.table_header):
         return None
+    if _BARE_COUNT_HEADER.match(unit.table_header) and "," not in unit.text:
+        return None  # a single number under "runs" counts them; a list under it names them
     if number.kind not in ("integer",) or not unit.text[number.start : number.end].isdigit():
         return None
     run = unit.text[number.start : number.end]
@@ -41,7 +44,11 @@ def listed_run(sheet: Sheet, claim: Claim) -> str | None:
 
 def table_membership(sheet: Sheet, claim: Claim, run: str) -> Verdict | None:
     """Is ``run`` (listed in the cell) among the runs its row's label selects?"""
-    row = [s for s in sheet.resolve(claim.unit.row_label) if s.kind in SELECTOR_KINDS and s.kind != "bucket"]
+    row = [
+        s
+        for s in sheet.resolve(claim.unit.row_label, claim.unit.section)
+        if s.kind in SELECTOR_KINDS and s.kind != "bucket"
+    ]
     mask = sheet.select(row)
     if mask is None:
         return None

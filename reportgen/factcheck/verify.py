@@ -97,6 +97,13 @@ _STAT_WORDS = re.compile(
 )
 # a negation the operator parser did not absorb ("did not have a learning rate of 0.01")
 _NEGATION = re.compile(r"(?i)\b(?:not|never|no|neither|nor|without)\b|n't\b")
+# a number that counts something ("(3 seeds)", "4 configs") is no attribute's value
+_COUNTED = re.compile(
+    r"(?i)\s+(?P<noun>seeds?|runs?|trials?|configs?|configurations?|buckets?|groups?|levels?|values?|params?"
+    r"|parameters?|metrics?|issues?|findings?|points?)\b"
+)
+# a value of another run than the one named ("r07 ... (val_loss = 0.05; second best 0.58)")
+_OTHER_RUN = re.compile(r"(?i)\b(?:second|third|next|runner-up|other|others|rest|remaining|previous)\b")
 _MODIFIER_STATS = {"min": ".min", "max": ".max", "first": ".first", "final": ""}
 
 
@@ -211,6 +218,12 @@ class _Checker:
                 f"no param, metric or ratio is named before {number.text!r}, and it is not a count, rate or "
                 "bucket statistic the checker reads",
             )
+        counted = _COUNTED.match(unit.text, number.end)
+        if counted is not None:
+            return unresolved(
+                base,
+                f"{number.text!r} counts {counted['noun']}, not the value of {attribute_span.text!r}",
+            )
         aggregate = aggregate_of(self.sheet, base, spans, attribute_span)
         if aggregate is not None:
             return aggregate
@@ -223,6 +236,12 @@ class _Checker:
                 f"{number.text!r} is about {about}, not the value of {attribute_span.text!r}, "
                 "and the checker "
                 "could not tie it to a count, rate or bucket",
+            )
+        other_run = _OTHER_RUN.search(unit.text, attribute_span.end, number.start)
+        if other_run is not None:
+            return unresolved(
+                base,
+                f"{number.text!r} is the {other_run.group()!r} run's value, which the sentence does not name",
             )
         negation = _NEGATION.search(unit.text, 0, number.start)
         if negation is not None and "not" not in comparison.phrase.lower():

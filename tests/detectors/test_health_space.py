@@ -499,7 +499,7 @@ def test_titles_hold_values_as_exported(seed000) -> None:
     (short,) = detect("short-run", seed000)
     assert (
         short.title
-        == "1 run ended far short of the typical length (the median last step of 7 finished runs): 1 crashed"
+        == "1 run that failed ended far short of the typical length (the median last step of 7 finished runs): 1 crashed"
     )
     (log,) = detect(
         "log-scale-sampled-uniformly",
