@@ -43,8 +43,8 @@ from reportgen.sweep import Sweep
 # finding key -> (states, how the title says they ended)
 _KINDS: dict[str, tuple[tuple[str, ...], str]] = {
     "stopped": (("finished", "unknown"), "that did not fail ended"),
-    "failed": (FAILED_STATES, "that failed ended"),
-    "pruned": (("pruned",), "were pruned"),
+    "failed": (FAILED_STATES, "that did not finish ended"),
+    "pruned": (("pruned",), "pruned"),
 }
 
 
@@ -124,7 +124,11 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
         elif key == "stopped" and scheduler:
             severity = "low"
             evidence["likely_scheduler"] = True
-        title = f"{n} run{'s' if n != 1 else ''} {how} far short of {_reference_text(ref, part)}"
+        runs = f"{n} run{'s' if n != 1 else ''}"
+        if key == "pruned":
+            title = f"{runs} {'was' if n == 1 else 'were'} pruned short of {_reference_text(ref, part)}"
+        else:
+            title = f"{runs} {how} far short of {_reference_text(ref, part)}"
         if key == "failed" or (key == "stopped" and len(by_state) > 1):
             title += ": " + ", ".join(f"{c} {s}" for s, c in by_state.items())
         if key == "pruned":

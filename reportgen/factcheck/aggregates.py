@@ -166,3 +166,64 @@ def _instability(sheet: Sheet, param: str) -> pd.Series | None:
     present = sheet.runs[param].notna().to_numpy()
     frame = pd.DataFrame({"level": levels[present], "bad": bad[present]})
     return frame.groupby("level", sort=True)["bad"].mean() if len(frame) else None
+
+
+def table_aggregate(sheet: Sheet, claim: Claim) -> Verdict | None:
+    """A table cell under "median val_loss" / "best val_loss" / "mean lr" in a row about a group of runs:
+    the statistic over the row's runs (all with a finite value, or only the finished ones; either matches,
+    as group tables often count finished runs only)."""
+    unit, number, comparison = claim.unit, claim.number, claim.comparison
+    if unit.kind != "table_cell" or number is None or comparison is None or not unit.table_header:
+        return None
+    header = unit.table_header
+    attrs = [s for s in sheet.resolve(header) if s.kind in ("param", "metric", "ratio")]
+    if not attrs:
+        return None
+    attr = attrs[-1]
+    before = header[: attr.start]
+    average = _AVERAGE.search(before)
+    extreme = _EXTREME.search(before) if average is None else None
+    if average is None and extreme is None:
+        return None
+    row = [
+        s
+        for s in sheet.resolve(unit.row_label, unit.section)
+        if s.kind in SELECTOR_KINDS or s.kind in RUN_KINDS
+    ]
+    mask = None
+    for s in row:
+        m = sheet.mask(s)
+        if m is not None:
+            mask = m if mask is None else mask & m
+    column = attr.target[0]
+    if mask is None or column not in sheet.columns:
+        return None
+    values = sheet.numeric(column)
+    finished = sheet.states == "finished"
+    direction = None if average is not None else _direction(sheet, column, extreme)
+    if average is None and direction is None:
+        return unresolved(claim, f"whether lower or higher {column} is better is not known")
+    candidates = []
+    for scope, keep in (("runs", mask.to_numpy()), ("finished runs", mask.to_numpy() & finished)):
+        v = values[keep]
+        v = v[np.isfinite(v.to_numpy())]
+        if v.empty:
+            continue
+        if average is not None:
+            name = "median" if average["stat"].lower() == "median" else "mean"
+            actual = float(v.median() if name == "median" else v.mean())
+        else:
+            name = str(direction)
+            actual = float(v.min() if direction == "min" else v.max())
+        candidates.append((f"the {name} {column} of the row's {len(v)} {scope}", actual))
+    if not candidates:
+        return unresolved(claim, f"the row's runs have no finite {column}")
+    claim = with_claim(claim, attribute=column)
+    for what, actual in candidates:
+        if comparison.holds(actual):
+            return make_verdict(
+                claim, "supported", SUPPORTED_COUNT, f"{what} is {show(actual, number)}", actual
+            )
+    what, actual = candidates[0]
+    message = f"{what} is {show(actual, number)}, not {number.text}"
+    return make_verdict(claim, "contradicted", COUNT_MISMATCH, message, actual, render_like(actual, number))

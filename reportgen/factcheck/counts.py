@@ -205,7 +205,16 @@ def _metric_scoped(sheet: Sheet, span: EntitySpan, spans: list[EntitySpan], lo: 
     metric = nearest_before(spans, span.start, frozenset({"metric"}))
     if metric is None or metric.end < lo:
         return None
-    column = f"{metric.target[0]}.nonfinite_step"
+    name = metric.target[0]
+    runs = {
+        str(r)
+        for f in sheet.facts.findings.values()
+        if f.name == "nan-or-inf-metric" and f.evidence.get("metric") == name
+        for r in f.run_ids
+    }
+    if runs:  # the detector's own verdict per metric (summary-only exports have no curve columns)
+        return pd.Series(sheet.index.isin(list(runs)), index=sheet.index)
+    column = f"{name}.nonfinite_step"
     if column not in sheet.columns:
         return None
     return pd.Series(np.isfinite(sheet.numeric(column).to_numpy()), index=sheet.index)
@@ -270,6 +279,24 @@ def _count_target(
     after = _NOUN_AFTER.match(text, number.end)
     of_runs = _OF_RUNS.match(text, number.end) if number.is_percent else None
     rate = _RATE_BEFORE.search(text, max(0, number.start - 40), number.start)
+    state = next((s for s in spans if s.start >= number.end), None)
+    if (
+        after is None
+        and state is not None
+        and state.kind == "state"
+        and not text[number.end : state.start].strip()
+        and _TOTAL.search(text)
+    ):
+        # "the sweep has 8 runs (7 finished, 1 crashed)": a count of the runs in that state
+        if not float(number.value).is_integer():
+            return None, ""
+        mask = sheet.mask(state)
+        if mask is None:
+            return None, ""
+        ids = sheet.ids(mask)
+        return _Target(
+            len(ids), len(sheet.index), f"runs {state.text} ({run_list(ids)})", tuple(ids), "state"
+        ), ""
     if after is None and of_runs is None and rate is None:
         return None, ""
     if _RANKING_BEFORE.search(text, max(0, number.start - 12), number.start):
@@ -374,11 +401,32 @@ def _share(
     if not counted:
         return None, f"{number.text!r} gives a share without naming the issue or state it counts"
     pop_masks, pop_words = _selectors(sheet, text, spans, numbers, lo, hi, number, used, outcome=False)
+    if not pop_masks and number.denominator is not None and number.denominator != len(sheet.index):
+        # "1 of 11 runs" when only 11 runs logged the metric the clause names: that is the population
+        logged = _logged(sheet, spans, lo, hi)
+        if logged is not None and int(logged.sum()) == number.denominator:
+            pop_masks, pop_words = [logged], ["the metrics named logged"]
     population = _all(sheet, pop_masks)
     ids = sheet.ids(_all(sheet, counted) & population)
     among = f"with {' and '.join(pop_words)}" if pop_words else "in the sweep"
     what = f"{' and '.join(words)} among the {int(population.sum())} runs {among} ({run_list(ids)})"
     return _Target(len(ids), int(population.sum()), what, tuple(ids), "runs"), ""
+
+
+def _logged(sheet: Sheet, spans: list[EntitySpan], lo: int, hi: int) -> pd.Series | None:
+    """The runs that logged a finite value of every metric the clause names (in the summary or the history),
+    or None when it names none."""
+    metrics = [s.target[0] for s in spans if s.kind == "metric" and lo <= s.start and s.end <= hi]
+    metrics = [m for m in metrics if m in sheet.columns]
+    if not metrics:
+        return None
+    out = pd.Series(np.ones(len(sheet.index), dtype=bool), index=sheet.index)
+    for m in metrics:
+        logged = np.isfinite(sheet.numeric(m).to_numpy())
+        if f"{m}.first" in sheet.columns:  # logged in the history, even if the summary is empty
+            logged |= np.isfinite(sheet.numeric(f"{m}.first").to_numpy())
+        out &= logged
+    return out
 
 
 def check_count(

@@ -1,5 +1,5 @@
 """Sentence boundaries in plain text: split on . ! ? (and CJK full stops) followed by a space and a
-capital (or a digit, when a word ends the sentence before) or the end, but never inside numbers (0.01),
+capital (or a digit) or the end, but never inside numbers (0.01),
 abbreviations (e.g., vs., Fig.), brackets such as the interval `(0.005, 0.01]`, or inline code."""
 
 from __future__ import annotations
@@ -57,9 +57,9 @@ def sentence_spans(text: str, code: list[tuple[int, int]]) -> list[tuple[int, in
             if nxt < len(text):
                 c = text[nxt]
                 opens = c.isupper() or (c in _OPENERS and nxt + 1 < len(text) and text[nxt + 1].isupper())
-                # a digit opens a sentence after a word ("... the short runs. 1 run ended"), not after a
-                # number ("step 5. 3 runs" stays one)
-                opens = opens or (c.isdigit() and t > 0 and text[t - 1].isalpha())
+                # a digit opens a sentence too ("... the short runs. 1 run ended", "= 0.5148. 3 of 8 runs"):
+                # a number cannot end with a bare point, so the point ends the sentence
+                opens = opens or (c.isdigit() and t > 0 and text[t - 1].isalnum())
                 if not opens:
                     continue
             if m.group(0)[0] == "." and len(m.group(0).rstrip(_CLOSERS)) == 1:

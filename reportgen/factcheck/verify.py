@@ -41,7 +41,7 @@ import re
 
 import numpy as np
 
-from reportgen.factcheck.aggregates import aggregate_of, check_stability
+from reportgen.factcheck.aggregates import aggregate_of, check_stability, table_aggregate
 from reportgen.factcheck.buckets import check_bucket
 from reportgen.factcheck.claims import (
     COMPARISON_FALSE,
@@ -190,6 +190,7 @@ class _Checker:
                 return found
         decided = (
             table_count(self.sheet, base)
+            or table_aggregate(self.sheet, base)
             or check_step(self.sheet, base, spans)
             or check_bucket(self.sheet, base, spans, numbers)
             or check_count(self.sheet, base, spans, numbers)

@@ -497,9 +497,9 @@ def test_titles_hold_values_as_exported(seed000) -> None:
     (f,) = detect("outlier-run", load_sweep(FIXTURES / "detectors" / "outlier-run" / "trigger" / "runs.csv"))
     assert "(val_loss = 0.05; second best 0.58)" in f.title
     (short,) = detect("short-run", seed000)
-    assert (
-        short.title
-        == "1 run that failed ended far short of the typical length (the median last step of 7 finished runs): 1 crashed"
+    assert short.title == (
+        "1 run that did not finish ended far short of the typical length "
+        "(the median last step of 7 finished runs): 1 crashed"
     )
     (log,) = detect(
         "log-scale-sampled-uniformly",
