@@ -58,7 +58,7 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
                 evidence["common_end_step"] = float(top_step)
                 evidence["common_end_step_runs"] = top_n
         states = ", ".join(f"{n} {s}" for s, n in by_state.items())
-        title = f"{len(failed)} of {len(runs)} runs did not finish ({states})"
+        title = f"{len(failed)} of {len(runs)} runs failed ({states})"
         findings.append(
             ctx.finding(title=title, run_ids=failed["run_id"].tolist(), evidence=evidence, key="failed")
         )

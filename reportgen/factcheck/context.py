@@ -177,17 +177,22 @@ class Sheet:
         return self.selection(span.kind, span.target, span.interval)
 
     def selection(
-        self, kind: str, target: tuple[str, ...], interval: tuple[float, float, str] | None = None
+        self,
+        kind: str,
+        target: tuple[str, ...],
+        interval: tuple[float, float, str] | None = None,
+        exact: bool = False,
     ) -> pd.Series | None:
-        """The runs selected by an entity of ``kind`` and ``target`` (see ``EntitySpan``), or None."""
-        key = ("selection", kind, target, interval)
+        """The runs selected by an entity of ``kind`` and ``target`` (see ``EntitySpan``), or None;
+        ``exact``: a state means that state only (a table row), not its family ("failed" in prose)."""
+        key = ("selection", kind, target, interval, exact)
         if key not in self.memo:
-            self.memo[key] = self._selection(kind, target, interval)
+            self.memo[key] = self._selection(kind, target, interval, exact)
         found = self.memo[key]
         return None if found is None else found.copy()  # type: ignore[attr-defined]
 
     def _selection(
-        self, kind: str, target: tuple[str, ...], interval: tuple[float, float, str] | None
+        self, kind: str, target: tuple[str, ...], interval: tuple[float, float, str] | None, exact: bool
     ) -> pd.Series | None:
         runs = self.runs
         if kind == "issue":
@@ -195,7 +200,8 @@ class Sheet:
         if kind == "state":
             state = target[0]
             states = self.states
-            wanted = FAILED_STATES if state == "failed" and "failed" not in states else (state,)
+            # "failed" in prose is any failure (crashed, failed, killed); a table row names the exact state
+            wanted = FAILED_STATES if state == "failed" and not exact else (state,)
             return pd.Series(np.isin(states, wanted), index=self.index)
         if kind == "group":
             param, level = target

@@ -290,7 +290,8 @@ def _count_target(
         # "the sweep has 8 runs (7 finished, 1 crashed)": a count of the runs in that state
         if not float(number.value).is_integer():
             return None, ""
-        mask = sheet.mask(state)
+        # a breakdown by state names each state exactly ("8 finished, 3 failed, 1 killed")
+        mask = sheet.selection(state.kind, state.target, exact=True)
         if mask is None:
             return None, ""
         ids = sheet.ids(mask)
@@ -491,7 +492,11 @@ def table_count(sheet: Sheet, claim: Claim) -> Verdict | None:
     row = [s for s in sheet.resolve(unit.row_label, unit.section) if s.kind in SELECTOR_KINDS]
     if not row:
         return None
-    mask = sheet.select(row)
+    mask = None
+    for s in row:  # a state row counts that state exactly ("failed" next to "crashed" and "killed")
+        m = sheet.selection(s.kind, s.target, s.interval, exact=True)
+        if m is not None:
+            mask = m if mask is None else mask & m
     if mask is None:
         return None
     ids = sheet.ids(mask)

@@ -36,7 +36,7 @@ def test_detect_json_has_the_documented_shape(capsys) -> None:
 def test_detect_text_and_select(capsys) -> None:
     assert main(["detect", str(SEED / "runs.csv"), "--select", "RUN001"]) == 0
     out = capsys.readouterr().out
-    assert "RUN001 crashed-run" in out and "1 of 8 runs did not finish (1 crashed)" in out
+    assert "RUN001 crashed-run" in out and "1 of 8 runs failed (1 crashed)" in out
     assert "NAN001" not in out.split("(not run:")[0]
 
 
