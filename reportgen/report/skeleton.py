@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from reportgen.detectors.configs import is_seed
 from reportgen.facts import FactSheet
 from reportgen.findings import SEVERITY_ORDER, Detection, Finding
 from reportgen.report import tables
@@ -111,9 +112,10 @@ def sections(sweep: Sweep, facts: FactSheet, detection: Detection) -> list[Secti
     issue_table = tables.issue_table(facts, detection.findings)
     built["issues"] = ([issue_table] if issue_table else [], [])
     top = grouped.get("top_runs", [])
+    ranked = ranked_params(sweep, detection.findings)
     built["top_runs"] = (
-        [t for f in top if (t := tables.top_runs_table(f, sweep))],
-        _objective_figures(sweep, top),
+        [t for f in top if (t := tables.top_runs_table(f, sweep, ranked))],
+        _objective_figures(sweep, ranked),
     )
     built["groups"] = (tables.group_tables(grouped.get("groups", [])), [])
     hyper = grouped.get("hyperparameters", [])
@@ -209,15 +211,30 @@ def _crash_figures(sweep: Sweep, findings: list[Finding]) -> list[Figure]:
     return out
 
 
-def _objective_figures(sweep: Sweep, top: list[Finding]) -> list[Figure]:
+def ranked_params(sweep: Sweep, findings: list[Finding]) -> list[str]:
+    """Varied params, the ones the objective depends on most first (``param-importance``'s ranks, then
+    schema order); seeds are left out (they are not hyperparameters to tune)."""
+    params = [p.name for p in sweep.schema.params if not p.constant and not is_seed(p.name)]
+    ranks: dict[str, int] = {}
+    for f in findings:
+        if f.name == "param-importance":
+            for name, stats in (f.evidence.get("params") or {}).items():
+                rank = stats.get("importance_rank")
+                if isinstance(rank, int | float) and math.isfinite(rank):
+                    ranks[str(name)] = int(rank)
+    return sorted(params, key=lambda name: (ranks.get(name, len(params) + 1), params.index(name)))
+
+
+def _objective_figures(sweep: Sweep, ranked: list[str]) -> list[Figure]:
     objective = sweep.schema.objective
     if objective is None or objective.metric not in sweep.runs:
         return []
-    params = [p for p in sweep.schema.params if not p.constant and p.kind in ("numeric", "int")][:2]
+    kinds = {p.name: p.kind for p in sweep.schema.params}
+    params = [name for name in ranked if kinds.get(name) in ("numeric", "int")][:2]
     out = []
     y = pd.to_numeric(sweep.runs[objective.metric], errors="coerce")
-    for p in params:
-        x = pd.to_numeric(sweep.runs[p.name], errors="coerce")
+    for name in params:
+        x = pd.to_numeric(sweep.runs[name], errors="coerce")
         points = [
             {"run": str(r), "x": _json(xv), "y": _json(yv), "state": str(s)}
             for r, xv, yv, s in zip(sweep.runs["run_id"], x, y, sweep.runs["state"], strict=True)
@@ -225,11 +242,11 @@ def _objective_figures(sweep: Sweep, top: list[Finding]) -> list[Figure]:
         ]
         out.append(
             Figure(
-                key=f"objective_vs_{p.name}",
+                key=f"objective_vs_{name}",
                 kind="objective_vs_param",
-                title=f"{objective.metric} against {p.name}",
-                alt=f"scatter of {objective.metric} against {p.name}, one point per run",
-                data={"param": p.name, "objective": objective.metric, "points": points},
+                title=f"{objective.metric} against {name}",
+                alt=f"scatter of {objective.metric} against {name}, one point per run",
+                data={"param": name, "objective": objective.metric, "points": points},
             )
         )
     return out

@@ -67,25 +67,29 @@ def issue_table(facts: FactSheet, findings: list[Finding]) -> Table | None:
     )
 
 
-def top_runs_table(finding: Finding, sweep: Sweep) -> Table | None:
+def top_runs_table(finding: Finding, sweep: Sweep, params: list[str]) -> Table | None:
+    """The top runs with their display names (when they differ from the ids) and the params that matter
+    most (``params``, ranked by the caller), at most four."""
     ev = finding.evidence
     top = ev.get("top") or []
     if not top:
         return None
-    params = [p.name for p in sweep.schema.params if not p.constant][:4]
+    shown = params[:4]
     by_id = sweep.runs.set_index(sweep.runs["run_id"].astype(str))
+    named = "name" in by_id and any(str(e.get("name")) != str(e["run_id"]) for e in top)
     rows: list[list[Cell]] = []
     for entry in top:
         run = str(entry["run_id"])
-        values = [_plain(by_id.at[run, p]) if run in by_id.index and p in by_id else None for p in params]
-        rows.append([run, entry["rank"], entry["value"], entry["state"], *values])
+        values = [_plain(by_id.at[run, p]) if run in by_id.index and p in by_id else None for p in shown]
+        name: list[Cell] = [str(entry.get("name"))] if named else []
+        rows.append([run, *name, entry["rank"], entry["value"], entry["state"], *values])
     objective = str(ev.get("objective"))
     return Table(
         key="top_runs",
         title=f"Top runs by {objective} ({ev.get('direction')})",
-        columns=["run", "rank", objective, "state", *params],
+        columns=["run", *(["name"] if named else []), "rank", objective, "state", *shown],
         rows=rows,
-        formats=["text", "int", "float4", "text", *["auto"] * len(params)],
+        formats=["text", *(["text"] if named else []), "int", "float4", "text", *["auto"] * len(shown)],
         cites=[finding.id],
     )
 
