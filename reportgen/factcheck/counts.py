@@ -479,7 +479,12 @@ def check_count(
 
 
 def table_count(sheet: Sheet, claim: Claim) -> Verdict | None:
-    """A count or rate in a table cell whose row label selects runs (an issue type, state or group)."""
+    """A count or rate in a table cell whose row label selects runs (an issue type, state, group, bucket).
+
+    Under a plain "runs"/"count" header the cell counts the row's runs (a rate header: their share of the
+    sweep); under a header naming an outcome ("finished", "failed", "with issues", "runs with any issue",
+    "NaN rate") it counts the row's runs with that outcome (a rate: their share of the row).
+    """
     unit, number, comparison = claim.unit, claim.number, claim.comparison
     if unit.kind != "table_cell" or number is None or comparison is None or not unit.table_header:
         return None
@@ -487,7 +492,8 @@ def table_count(sheet: Sheet, claim: Claim) -> Verdict | None:
     if _BOUND_HEADERS.search(header):
         return None  # "95% CI low": an interval bound, not the row's share of the sweep
     rate = bool(_RATE_HEADERS.search(header)) or number.is_percent
-    if not rate and not _COUNT_HEADERS.match(header):
+    outcome = _header_outcome(sheet, header)
+    if not rate and outcome is None and not _COUNT_HEADERS.match(header):
         return None
     row = [s for s in sheet.resolve(unit.row_label, unit.section) if s.kind in SELECTOR_KINDS]
     if not row:
@@ -499,13 +505,33 @@ def table_count(sheet: Sheet, claim: Claim) -> Verdict | None:
             mask = m if mask is None else mask & m
     if mask is None:
         return None
-    ids = sheet.ids(mask)
     label = row[0].text
-    claim = with_claim(claim, attribute="runs", runs=tuple(ids))
-    n = len(sheet.index)
-    actual = len(ids) / n if rate and n else float(len(ids))
-    what = f"{label}: {len(ids)} of {n} runs ({run_list(ids)})"
+    population = int(mask.sum())
+    if outcome is not None:
+        outcome_mask, outcome_label = outcome
+        hit = sheet.ids(mask & outcome_mask)
+        whole = population
+        what = f"{label}: {len(hit)} of {population} runs {outcome_label} ({run_list(hit)})"
+    else:
+        hit = sheet.ids(mask)
+        whole = len(sheet.index)
+        what = f"{label}: {len(hit)} of {whole} runs ({run_list(hit)})"
+    claim = with_claim(claim, attribute="runs", runs=tuple(hit))
+    actual = len(hit) / whole if rate and whole else float(len(hit))
     if matches(number, actual, comparison.hedge) if comparison.op == "eq" else comparison.holds(actual):
         return make_verdict(claim, "supported", SUPPORTED_COUNT, what, actual)
     message = f"{what}, not {number.text}"
     return make_verdict(claim, "contradicted", COUNT_MISMATCH, message, actual, render_like(actual, number))
+
+
+def _header_outcome(sheet: Sheet, header: str) -> tuple[pd.Series, str] | None:
+    """What a column header says the cells count among the row's runs: an issue or state it names, or
+    any issue ("with issues", "runs with any issue"); None for a plain count header."""
+    spans = [s for s in sheet.resolve(header) if s.kind in _OUTCOME_KINDS]
+    if spans:
+        m = sheet.mask(spans[0])
+        return (m, spans[0].text) if m is not None else None
+    flags = sheet.issue_flags("any")
+    if flags is not None and _ANY_ISSUE.search(header):
+        return flags, "with any issue"
+    return None

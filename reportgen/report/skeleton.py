@@ -168,7 +168,7 @@ def _bucket_figures(findings: list[Finding]) -> list[Figure]:
             stats = (b.get("issues") or {}).get("any") or {}
             buckets.append(
                 {
-                    "label": str(b.get("label")),
+                    "label": tables.bucket_label(b),
                     "n": b.get("n"),
                     "rate": stats.get("rate"),
                     "ci_low": stats.get("ci_low"),

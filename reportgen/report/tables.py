@@ -148,7 +148,7 @@ def bucket_tables(findings: list[Finding]) -> list[Table]:
             stats = (b.get("issues") or {}).get("any") or {}
             rows.append(
                 [
-                    str(b.get("label")),
+                    bucket_label(b),
                     b.get("n"),
                     stats.get("k"),
                     stats.get("ci_low"),
@@ -173,6 +173,23 @@ def bucket_tables(findings: list[Finding]) -> list[Table]:
             )
         )
     return out
+
+
+def bucket_label(bucket: dict[str, Any]) -> str:
+    """A numeric bucket as the closed range of the values its runs have ("[0.0001, 0.002]"), not pandas'
+    widened bin edges ("(-0.0009, 0.0025]" reads as a negative learning rate); a level as itself."""
+    low, high = bucket.get("value_min"), bucket.get("value_max")
+    if (
+        bucket.get("bucket_kind") == "interval"
+        and isinstance(low, int | float)
+        and isinstance(high, int | float)
+    ):
+        return f"[{_short(low)}, {_short(high)}]"
+    return str(bucket.get("label"))
+
+
+def _short(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 def crash_table(finding: Finding) -> Table | None:
