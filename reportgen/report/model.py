@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# in report order
 SectionKey = Literal[
     "overview",
     "issues",

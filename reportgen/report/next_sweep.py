@@ -2,11 +2,12 @@
 
 Rules, applied per param in this order (each change records the findings it rests on):
 
-1. **Log scale.** A positive numeric range that ``log-scale-sampled-uniformly`` flags, or that spans two or
-   more decades, is searched log-uniformly.
+1. **Log scale.** A positive numeric range that ``log-scale-sampled-uniformly`` flags, that spans two or
+   more decades, or that spans one decade and is named like a learning rate, weight decay or epsilon, is
+   searched log-uniformly.
 2. **Failing corners.** A bucket at the edge of a param's range whose issue rate is significantly higher
    than the rest (``param-issue-rate`` status ``elevated``) is cut off: the range ends where the bucket
-   starts.
+   starts, or, for a level ("batch_size = 256"), at the next level inside.
 3. **Best at the boundary.** When the best runs sit at an edge (``best-at-boundary``), the range is extended
    past that edge: by a factor of ``EDGE_FACTOR`` on a log axis, by half the range on a linear one
    (never past zero for a positive param).
@@ -24,6 +25,7 @@ a sweep config; they are listed as changes with no range effect so a reader sees
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from reportgen.findings import Finding
@@ -34,6 +36,10 @@ EDGE_FACTOR = 10.0
 NARROW_MARGIN = 2.0
 MIN_LEVEL_RUNS = 3
 _ALPHA = 0.05
+# params searched on a log scale by convention once they span a decade
+_SCALE_NAMES = re.compile(
+    r"(?i)(?:^|_)(?:lr|learning_rate|weight_decay|wd|eps|epsilon|l2|reg|alpha|lambda)(?:$|_)"
+)
 
 
 def _num(value: float) -> str:
@@ -121,25 +127,36 @@ def _numeric_rules(
     runs: Any,
     changes: list[ParamChange],
 ) -> dict[str, Any]:
+    log_flag = next((f for f in related if f.name == "log-scale-sampled-uniformly"), None)
+    if log_flag is not None:
+        current = {**current, "log": False}  # the runs show it was sampled uniformly, whatever it is called
     before = _describe(current)
     reasons: list[str] = []
     cites: list[str] = []
     low, high = current["low"], current["high"]
     positive = low > 0
-    log_flag = next((f for f in related if f.name == "log-scale-sampled-uniformly"), None)
     decades = math.log10(high / low) if positive and high > low else 0.0
-    if not current["log"] and positive and (log_flag is not None or decades >= 2):
+    scale_like = bool(_SCALE_NAMES.search(p.name)) and decades >= 1
+    if not current["log"] and positive and (log_flag is not None or decades >= 2 or scale_like):
         current = {**current, "log": True}
         reasons.append(f"the range spans {decades:.1f} decades: sample it log-uniformly")
         if log_flag is not None:
             cites.append(log_flag.id)
     moved = False
+    observed = sorted({float(v) for v in runs[p.name] if _finite(v)}) if p.name in runs else []
     for f in related:
         if f.name != "param-issue-rate":
             continue
         for b in f.evidence.get("buckets", []):
             stats = (b.get("issues") or {}).get("any") or {}
-            if stats.get("status") != "elevated" or b.get("left") is None:
+            if stats.get("status") != "elevated":
+                continue
+            if b.get("left") is None:  # a level ("batch_size = 256") at an edge of the range
+                current, cut = _cut_level(current, b.get("value"), observed)
+                if cut:
+                    reasons.append(cut)
+                    cites.append(f.id)
+                    moved = True
                 continue
             left, right = float(b["left"]), float(b["right"])
             if right >= current["high"] and left > current["low"]:
@@ -197,6 +214,29 @@ def _numeric_rules(
             )
         )
     return current
+
+
+def _cut_level(current: dict[str, Any], value: Any, observed: list[float]) -> tuple[dict[str, Any], str]:
+    """The range without a failing level at its edge: it ends at the next level inside."""
+    if not _finite(value):
+        return current, ""
+    v = float(value)
+    inside = [x for x in observed if x != v]
+    if not inside:
+        return current, ""
+    if v >= current["high"] and v > min(inside):
+        below = max(x for x in inside if x < v)
+        return {
+            **current,
+            "high": below,
+        }, f"runs at {_num(v)} failed significantly more often: stop at {_num(below)}"
+    if v <= current["low"] and v < max(inside):
+        above = min(x for x in inside if x > v)
+        return {
+            **current,
+            "low": above,
+        }, f"runs at {_num(v)} failed significantly more often: start at {_num(above)}"
+    return current, ""
 
 
 def _drop_failing_levels(

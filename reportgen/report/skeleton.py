@@ -15,7 +15,7 @@ Sections with nothing to say are left out, except the overview.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import pandas as pd
@@ -60,16 +60,7 @@ _SECTION_OF: dict[str, SectionKey] = {
         "search_space",
     ),
 }
-ORDER: tuple[SectionKey, ...] = (
-    "overview",
-    "issues",
-    "top_runs",
-    "groups",
-    "hyperparameters",
-    "crashes",
-    "curves",
-    "search_space",
-)
+ORDER: tuple[SectionKey, ...] = get_args(SectionKey)  # the sections in report order
 BRIEF_RUNS = 8
 CURVE_RUNS = 6
 
