@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from importlib import resources
 
 import jinja2
 
 from reportgen.findings import SEVERITY_ORDER
-from reportgen.report.model import Paragraph, Recommendation
+from reportgen.report.model import Overview, Paragraph, Recommendation
 from reportgen.report.writing import Brief, BriefFinding, Problem, Prose, SectionProse, Usage
 
 TEMPLATE = "sections.j2"
@@ -30,6 +31,16 @@ _LEADS: dict[str, str] = {
     "curves": "What the learning curves show:",
     "search_space": "What the searched space shows:",
 }
+
+
+@dataclass(frozen=True)
+class OverviewContext:
+    """What ``offline/sections.j2`` is rendered with (a test checks the template uses exactly these)."""
+
+    ov: Overview
+    best_value: str  # the objective's best value, 4 significant digits ("" without an objective)
+    first_day: str  # YYYY-MM-DD of the first and last run created ("" when the export has no dates)
+    last_day: str
 
 
 def _template() -> tuple[jinja2.Template, str]:
@@ -59,8 +70,13 @@ class OfflineWriter:
         self.usage.templates[f"offline/{TEMPLATE}"] = digest
         by_id = {f.id: f for f in brief.findings}
         ov = brief.overview
-        best = f"{ov.best_value:.4g}" if ov.best_value is not None else ""
-        overview_text = template.render(ov=ov, best_value=best).strip()
+        context = OverviewContext(
+            ov=ov,
+            best_value=f"{ov.best_value:.4g}" if ov.best_value is not None else "",
+            first_day=(ov.first_created or "")[:10],
+            last_day=(ov.last_created or "")[:10],
+        )
+        overview_text = template.render(**asdict(context)).strip()
         sections = [SectionProse(key="overview", paragraphs=[Paragraph(text=overview_text)])]
         for s in brief.sections:
             if s.key == "overview":

@@ -98,3 +98,21 @@ def test_a_failing_server_leaves_the_offline_text(seed, chat_server: ChatServer)
     assert any("failed" in n for n in report.fact_check.notes)
     offline = compose(sweep, detection, facts, OfflineWriter())
     assert [s.paragraphs for s in report.sections] == [s.paragraphs for s in offline.sections]
+
+
+def test_the_cli_uses_the_configured_server(seed, chat_server: ChatServer, tmp_path, monkeypatch) -> None:  # noqa: F811
+    from reportgen.cli.main import main
+    from tests.conftest import FIXTURES
+
+    monkeypatch.setenv("OPENAI_BASE_URL", chat_server.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", PLANTED_KEY)
+    monkeypatch.setenv("REPORTGEN_MODEL", "test-model")
+    chat_server.answer_prose(prose(seed, RIGHT))
+    folder = FIXTURES / "seed000"
+    out = tmp_path / "r.json"
+    args = [str(folder / "runs.csv"), "--history", str(folder / "history.csv"), "--quiet", "-o", str(out)]
+    assert main(["report", *args]) == 0  # no --llm: the configured server is the default
+    doc = __import__("json").loads(out.read_text(encoding="utf-8"))
+    assert doc["manifest"]["writer"] == "openai" and doc["manifest"]["calls"] == 1
+    assert chat_server.requests[0].headers["authorization"] == f"Bearer {PLANTED_KEY}"
+    assert PLANTED_KEY not in out.read_text(encoding="utf-8")
