@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from reportgen import __version__
-from reportgen.cli import check_cmd, detect_cmd, inspect_cmd, report_cmd
+from reportgen.cli import check_cmd, detect_cmd, eval_cmd, inspect_cmd, report_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     detect_cmd.register(sub)
     check_cmd.register(sub)
     report_cmd.register(sub)
+    eval_cmd.register(sub)
     formats = sub.add_parser("formats", help="list the export formats reportgen reads")
     formats.add_argument("--format", choices=("text", "json"), default="text", dest="output_format")
     formats.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)

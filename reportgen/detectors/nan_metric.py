@@ -40,12 +40,20 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
     stats = curve_stats(sweep, ctx.cache)
     findings = []
     history_metrics = set(stats.index.get_level_values("metric")) if len(stats) else set()
-    for metric in sweep.schema.metric_names:
+    names = sweep.schema.metric_names
+    runs = sweep.runs.set_index("run_id")
+    # per run, how many metrics it logged: counted once, so a 10,000-metric export is not quadratic
+    logged = runs[names].notna().sum(axis=1).to_numpy() if names else np.zeros(len(runs), int)
+    any_inf = dict(zip(names, np.isinf(runs[names].to_numpy(dtype="float64")).any(axis=0), strict=True))
+    any_nan = dict(zip(names, runs[names].isna().any(axis=0).to_numpy(), strict=True))
+    for metric in names:
+        if metric not in history_metrics and not (any_inf[metric] or any_nan[metric]):
+            continue  # nothing non-finite in the summary: skip the per-metric frames
         if metric in history_metrics:
             onsets = _from_history(stats.xs(metric, level="metric"))
             source = "history"
         else:
-            onsets = _from_summary(sweep, metric)
+            onsets = _from_summary(runs, metric, logged)
             source = "summary"
         if onsets.empty:
             continue
@@ -88,13 +96,10 @@ def _from_history(stats: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _from_summary(sweep: Sweep, metric: str) -> pd.DataFrame:
-    runs = sweep.runs.set_index("run_id")
+def _from_summary(runs: pd.DataFrame, metric: str, logged: np.ndarray) -> pd.DataFrame:
+    """Runs whose summary ``metric`` is inf, or NaN while the run logged some other metric."""
     values = runs[metric].to_numpy(dtype="float64")
-    metric_cols = [m for m in sweep.schema.metric_names if m != metric]
-    logged_other = (
-        runs[metric_cols].notna().any(axis=1).to_numpy() if metric_cols else np.zeros(len(runs), bool)
-    )
+    logged_other = (logged - ~np.isnan(values)) > 0
     bad = np.isinf(values) | (np.isnan(values) & logged_other)
     picked = runs.index[bad].astype(str)
     return pd.DataFrame({"summary_value": values[bad]}, index=picked)

@@ -72,6 +72,13 @@ def aggregate_of(
     values = sheet.numeric(column)
     if mask is not None:
         values = values[mask.to_numpy()]
+    # runs the clause names ("the mean val loss of A2_rope runs", a display name shared by seeds) are the
+    # population too, intersected with the selectors
+    named = [s for s in spans if lo <= s.start and s.end <= hi and s.kind in RUN_KINDS]
+    if named:
+        ids = {r for s in named for r in s.target}
+        values = values[[str(r) in ids for r in values.index]]
+        selectors = selectors + named
     values = values[np.isfinite(values.to_numpy())]
     scope = f"{' and '.join(s.text for s in selectors)} runs" if selectors else "runs"
     if values.empty:

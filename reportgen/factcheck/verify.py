@@ -7,7 +7,8 @@ of "trial_id 2", a bucket interval ``(0.005, 0.01]``) name something; they are n
 Per unit, first the claims that need no number: trends and causal claims (``trends``) and superlatives
 naming a run (``rankings``). Then each number, by the first family that reads it:
 
-1. a run id listed in a table cell under an id header (``membership``);
+1. a run id listed in a table cell under an id header (``membership``; ids that are not numbers are
+   entities, decided before the numbers);
 2. a count or rate in a table cell whose row label is an issue, state or group (``counts.table_count``);
 3. a run's length or stopping step ("ran 20 epochs", "crashed at step 5": ``steps``);
 4. a bucket's rate or size (``buckets``);
@@ -73,7 +74,7 @@ from reportgen.factcheck.context import (
 from reportgen.factcheck.counts import check_count, table_count
 from reportgen.factcheck.entities import EntitySpan, Vocabulary
 from reportgen.factcheck.markdown import Unit, split
-from reportgen.factcheck.membership import listed_run, table_membership
+from reportgen.factcheck.membership import listed_names, listed_run, table_membership
 from reportgen.factcheck.numbers import NumberSpan, parse_numbers
 from reportgen.factcheck.operators import (
     Comparison,
@@ -137,6 +138,7 @@ class _Checker:
         sentence_level = check_trends(self.sheet, self.draft, index, unit, spans, numbers)
         sentence_level += check_rankings(self.sheet, index, unit, spans)
         sentence_level += check_stability(self.sheet, index, unit, spans)
+        sentence_level += listed_names(self.sheet, index, unit, spans)
         verdicts = [self._check_number(index, unit, spans, numbers, n) for n in numbers]
         # a number that conditions another claim ("2 runs with lr above 0.01", "batch sizes above 32 tend
         # to...") is checked only against the runs the text names, and needs no verdict if it names none

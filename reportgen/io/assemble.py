@@ -133,6 +133,12 @@ def assemble(
     )
     runs["state"] = runs["state"].astype(pd.CategoricalDtype(list(STATES)))
     payload = _renamed(df, params + metrics, warnings)
+    # a param renamed for a clash (a repeated `run_id` column left as a param) keeps its spec under the new
+    # name, or every detector looking the spec's name up in `runs` fails
+    param_specs = [
+        s.model_copy(update={"name": str(col)}) if s.name != col else s
+        for s, col in zip(param_specs, payload.columns[: len(params)], strict=True)
+    ]
     runs = pd.concat([runs, payload], axis=1)
     metric_names = list(payload.columns[len(params) :])
     runs, history_long, metric_specs = _metric_specs(runs, metric_names, history_long, warnings)

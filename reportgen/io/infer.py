@@ -72,11 +72,18 @@ def pick_id_column(df: pd.DataFrame, preferred: str | None, name_column: str | N
         return preferred
     present = [c for c in ID_CANDIDATES if c in df.columns]
     for col in present:
-        if df[col].notna().all() and df[col].is_unique:
+        if df[col].notna().all() and _is_unique(df[col]):
             return col
     if name_column is not None and name_column in df.columns:
         return name_column
     return present[0] if present else None
+
+
+def _is_unique(col: pd.Series) -> bool:
+    try:
+        return bool(col.is_unique)
+    except TypeError:  # JSON lists or dicts in the cells: not ids
+        return False
 
 
 def pick_step_axis(columns: Iterable[str], preferred: str | None = None) -> str | None:

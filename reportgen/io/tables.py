@@ -172,6 +172,9 @@ def parse_csv_text(path: Path, text: str, sep: str, **kwargs: Any) -> pd.DataFra
     except pd.errors.ParserWarning:
         raise too_many_cells(path, text, sep) from None
     except (pd.errors.ParserError, csv.Error) as exc:
+        wide = too_many_cells(path, text, sep)  # pandas says "line N"; name the row as every error does
+        if wide.row is not None:
+            raise InputError(f"malformed CSV: {wide.detail}", path=path, row=wide.row) from None
         raise InputError(f"malformed CSV: {' '.join(str(exc).split())}", path=path) from None
 
 
@@ -255,7 +258,7 @@ def records_to_frame(path: Path, records: list[Any]) -> pd.DataFrame:
             if only and all(isinstance(v, list) for v in only.values()):
                 lengths = {len(v) for v in only.values()}
                 if len(lengths) == 1:
-                    return pd.DataFrame(only)
+                    return _nested_as_text(pd.DataFrame(only))
     for i, rec in enumerate(records, start=1):
         if not isinstance(rec, dict):
             raise InputError(
@@ -264,7 +267,18 @@ def records_to_frame(path: Path, records: list[Any]) -> pd.DataFrame:
             )
     if not records:
         return pd.DataFrame()
-    return pd.json_normalize(records, sep=".")
+    return _nested_as_text(pd.json_normalize(records, sep="."))
+
+
+def _nested_as_text(df: pd.DataFrame) -> pd.DataFrame:
+    """List (and leftover dict) cells as their JSON text: a cell must be hashable to be counted, compared
+    or used as an id, and the text is how the value was written."""
+    for col in [c for c in df.columns if pd.api.types.is_object_dtype(df[c].dtype)]:
+        values = df[col]
+        nested = values.map(lambda v: isinstance(v, list | dict))
+        if nested.any():
+            df[col] = values.where(~nested, values[nested].map(lambda v: json.dumps(v, default=str)))
+    return df
 
 
 def read_parquet_table(path: Path) -> pd.DataFrame:

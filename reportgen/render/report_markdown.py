@@ -5,27 +5,44 @@ Citations are rendered as links to the findings appendix (``[NAN001-83aff41e25](
 id is an identifier, so the fact-checker reads no number in it. Each table gets a ``####`` heading naming
 it, so a bucket label in its first column attaches to the param the heading names when ``reportgen check``
 reads the report back. Figures are drawn only in the HTML report. Sweep data in cells is escaped so it
-cannot break a table (``|``, line breaks) or inject HTML (``<``, ``>``, ``&``).
+cannot break a table (``|``, line breaks) or inject HTML (``<``, ``>``, ``&``), links (``[``, ``]``) or code
+spans; prose keeps its emphasis and code spans but loses line breaks, raw HTML and link syntax, so a run
+named ``[x](javascript:...)`` or ``a\n## heading`` stays text. Code blocks get a fence longer than any
+backtick run they hold, so a param named with backticks cannot close one.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 from reportgen.render.report_format import format_cell
 from reportgen.report.model import Paragraph, Report, Table
 
-_ESCAPES = str.maketrans({"|": "\\|", "\n": " ", "\r": " ", "<": "&lt;", ">": "&gt;", "&": "&amp;"})
+_INLINE = {
+    **{c: "\\" + c for c in "\\[]"},
+    **{c: " " for c in "\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029"},  # every break str.splitlines knows
+    **{"<": "&lt;", ">": "&gt;", "&": "&amp;"},
+}
+_INLINE_ESCAPES = str.maketrans(_INLINE)
+_CELL_ESCAPES = str.maketrans({**_INLINE, "|": "\\|", "`": "\\`"})
 
 
 def cell_text(text: str) -> str:
-    """Text safe inside a Markdown table cell."""
-    return text.translate(_ESCAPES)
+    """Text safe inside a Markdown table cell: one line, no cell separator, HTML, link or code span."""
+    return text.translate(_CELL_ESCAPES)
 
 
 def inline(text: str) -> str:
-    """Prose safe in a Markdown paragraph: no raw HTML."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Prose safe in a Markdown paragraph: one line, no raw HTML, no link syntax."""
+    return text.translate(_INLINE_ESCAPES)
+
+
+def _fenced(info: str, body: str) -> list[str]:
+    """A fenced code block whose fence no backtick run in ``body`` can close."""
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence + info, body, fence]
 
 
 def _cites(ids: list[str]) -> str:
@@ -69,13 +86,13 @@ def render_markdown(report: Report) -> str:
         if nxt.changes:
             out += ["| param | searched | next | why |", "| --- | --- | --- | --- |"]
             for c in nxt.changes:
-                why = cell_text(c.why) + (cell_text(_cites(c.cites)) if c.cites else "")
+                why = cell_text(c.why) + _cites(c.cites)  # finding ids hold no "|": the links stay links
                 out.append(f"| {cell_text(c.param)} | {cell_text(c.before)} | {cell_text(c.after)} | {why} |")
             out.append("")
         else:
             out += ["No finding calls for a change of the searched space; it is repeated as it was.", ""]
-        out += ["W&B sweep configuration:", "", "```yaml", nxt.wandb_yaml.rstrip(), "```", ""]
-        out += ["Optuna search space:", "", "```python", nxt.optuna_space.rstrip(), "```", ""]
+        out += ["W&B sweep configuration:", "", *_fenced("yaml", nxt.wandb_yaml.rstrip()), ""]
+        out += ["Optuna search space:", "", *_fenced("python", nxt.optuna_space.rstrip()), ""]
     out += _appendix(report)
     return "\n".join(out).rstrip() + "\n"
 
@@ -93,9 +110,9 @@ def _appendix(report: Report) -> list[str]:
         "corrected by a re-ask": fc.corrected,
         "removed": fc.removed,
     }
-    out += ["```text", *(f"{k}: {v}" for k, v in facts.items())]
+    lines = [f"{k}: {v}" for k, v in facts.items()]
     if fc.replaced_sections:
-        out.append("sections given the offline text: " + ", ".join(fc.replaced_sections))
-    out += [*fc.notes, "```", "", "### Provenance", ""]
-    out += ["```json", json.dumps(report.manifest.model_dump(mode="json"), indent=2), "```"]
+        lines.append("sections given the offline text: " + ", ".join(fc.replaced_sections))
+    out += [*_fenced("text", "\n".join([*lines, *fc.notes])), "", "### Provenance", ""]
+    out += _fenced("json", json.dumps(report.manifest.model_dump(mode="json"), indent=2))
     return out

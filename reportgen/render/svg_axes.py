@@ -71,12 +71,16 @@ class Scale:
 
     def __call__(self, value: float) -> float:
         f = math.log10 if self.log else float
+        value = min(max(value, self.lo), self.hi)  # only a value clamped by the scale's builder is outside
         t = (f(value) - f(self.lo)) / (f(self.hi) - f(self.lo))
         return self.start + t * (self.end - self.start)
 
     def marks(self) -> list[tuple[float, str]]:
         """The ticks as (pixel, label), what the axis helpers draw."""
         return [(self(value), text) for value, text in self.ticks]
+
+
+_LINEAR_LIMIT = 1e307  # a domain within +-1e307, widened to round ticks, keeps every difference finite
 
 
 def nice_step(span: float, target: int) -> float:
@@ -113,7 +117,9 @@ def linear_scale(
 ) -> Scale:
     """A linear scale over ``values`` (finite, at least one) widened to round ticks; ``zero`` keeps 0 in
     the domain (bars), ``integer`` keeps ticks whole (counts), ``percent`` labels fractions as percent."""
-    lo, hi = min(values), max(values)
+    # beyond +-_LINEAR_LIMIT a span (hi - lo) would overflow to inf: such values (1e308) sit at the edge
+    lo = min(max(min(values), -_LINEAR_LIMIT), _LINEAR_LIMIT)
+    hi = min(max(max(values), -_LINEAR_LIMIT), _LINEAR_LIMIT)
     if zero:
         lo, hi = min(lo, 0.0), max(hi, 0.0)
     if lo == hi:  # one value or a constant: give it room rather than divide by zero
@@ -130,8 +136,9 @@ def linear_scale(
 def log_scale(values: Sequence[float], start: float, end: float) -> Scale:
     """A log10 scale over positive ``values`` widened to whole decades, ticked at powers of ten (and at 2
     and 5 times them when the data spans less than two decades, so an axis never has a single tick)."""
-    lo_dec = math.floor(math.log10(min(values)))
-    hi_dec = max(math.ceil(math.log10(max(values))), lo_dec + 1)
+    # 10.0**309 overflows and 10.0**-324 is 0: decades outside normal floats are clamped to them
+    lo_dec = min(max(math.floor(math.log10(min(values))), -307), 307)
+    hi_dec = min(max(math.ceil(math.log10(max(values))), lo_dec + 1), 308)
     decades = hi_dec - lo_dec
     every = max(1, math.ceil(decades / 8))
     mantissas = (1, 2, 5) if decades < 2 else (1,)
