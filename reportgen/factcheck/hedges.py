@@ -5,6 +5,10 @@ digits (``|actual - value| <= precision / 2``), plus float noise (relative ``FLO
 "5.33" matches 5.3333, "48.65%" matches 0.48653 and "0.01" matches 0.0100000001, while "75%" does not match
 32/42 = 0.7619.
 
+A plain integer is exact when the fact is whole (a count: "5 issues" is not 6) and rounded to the unit when
+the fact is not whole and at least 100 ("a runtime of 260 s" matches 260.42, not 261.2; "0" never matches
+a weight decay of 0.0001).
+
 A hedge widens the tolerance by a documented amount:
 
 - ``approximate`` ("about", "around", "approximately", "approx.", "roughly", "some", "circa", "~", "≈"):
@@ -73,6 +77,7 @@ def find_hedge(text: str, span: NumberSpan) -> Hedge | None:
 # Values that passed through float32 (parquet columns, some trackers' summaries) differ from the decimal
 # the report states by up to ~6e-8 relative; anything closer than this is the same number.
 FLOAT_NOISE = 1e-7
+ROUNDED_INTEGER_FLOOR = 100.0
 
 
 def _noise(a: float, b: float) -> float:
@@ -117,6 +122,12 @@ def _in_interval(stated: NumberSpan, actual: float) -> bool:
     return left_ok and right_ok
 
 
+def _rounds_to_unit(actual: float) -> bool:
+    """A fact a plain integer may round: not whole, and at least ``ROUNDED_INTEGER_FLOOR`` (where one unit
+    is at most 1% of it; "0" for a weight decay of 0.0001 is still wrong)."""
+    return math.isfinite(actual) and not float(actual).is_integer() and abs(actual) >= ROUNDED_INTEGER_FLOOR
+
+
 def matches(stated: NumberSpan, actual: float, hedge: Hedge | None = None) -> bool:
     """True when ``actual`` is what ``stated`` says, at the stated precision (widened by ``hedge``).
 
@@ -133,4 +144,7 @@ def matches(stated: NumberSpan, actual: float, hedge: Hedge | None = None) -> bo
         below_high = actual <= stated.high or _within(stated.high, high_precision, actual, hedge)
         above_low = actual >= stated.value or _within(stated.value, stated.precision, actual, hedge)
         return below_high and above_low
-    return _within(stated.value, stated.precision, actual, hedge)
+    precision = stated.precision
+    if stated.kind == "integer" and precision == 0 and _rounds_to_unit(actual):
+        precision = 1.0  # "a runtime of 260 s" for 260.42: a whole number rounds a large value that is not
+    return _within(stated.value, precision, actual, hedge)

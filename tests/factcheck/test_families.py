@@ -87,3 +87,14 @@ def test_large_sweeps_use_the_normal_approximation() -> None:
     rho = found.rho
     assert found.p == pytest.approx(math.erfc(abs(rho) * math.sqrt((n - 1) / 2)))
     assert 0 < found.p < 1
+
+
+def test_a_whole_number_rounds_only_large_facts_that_are_not_whole() -> None:
+    from reportgen.factcheck.hedges import matches
+
+    [n260] = parse_numbers("260")
+    [n0] = parse_numbers("0")
+    [n5] = parse_numbers("5")
+    assert matches(n260, 260.42) and not matches(n260, 261.2)  # a runtime of 260 s
+    assert not matches(n0, 0.0001)  # a weight decay of 0.0001 is not "0"
+    assert matches(n5, 5.0) and not matches(n5, 5.3)  # counts stay exact; small values too
