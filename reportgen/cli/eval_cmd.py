@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 BASELINE_NOTE = (
-    "the naive baseline (the same model given the runs table as CSV, no detectors, no checker) is not "
-    "implemented yet: it needs an LLM, and issue 9 brings a local one"
+    "the naive baseline (the same model given the runs table as CSV, no detectors, no checker) needs an "
+    "LLM: run with --llm openai (issue 9 brings a local model)"
 )
 
 
@@ -40,18 +40,24 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _writer_factory(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from reportgen.errors import UsageError
 
     if args.llm == "offline":
         from reportgen.report.offline_writer import OfflineWriter
 
         return OfflineWriter
-    model = args.model or os.environ.get("REPORTGEN_MODEL", "").strip()
-    if not model:
-        raise UsageError("--llm openai needs a model: pass --model or set REPORTGEN_MODEL")
+    model = _model(args)
     from reportgen.llm.openai_writer import OpenAIWriter
 
     return lambda: OpenAIWriter(model=model, deadline=time.monotonic() + 300)
+
+
+def _model(args: argparse.Namespace) -> str:
+    from reportgen.errors import UsageError
+
+    model = args.model or os.environ.get("REPORTGEN_MODEL", "").strip()
+    if not model:
+        raise UsageError("--llm openai needs a model: pass --model or set REPORTGEN_MODEL")
+    return str(model)
 
 
 def run_eval(args: argparse.Namespace) -> int:
@@ -72,7 +78,12 @@ def run_eval(args: argparse.Namespace) -> int:
     card["checker"] = evaluate_checker(args.cases or CASES_DIR, args.seed, sweeps)
     if not args.checker_only:
         card["writer"] = evaluate_writer(_writer_factory(args), args.llm, sweeps)
-    card["baseline"] = {"status": "not run", "reason": BASELINE_NOTE}
+    if args.llm == "openai" and not args.checker_only:
+        from reportgen.eval.naive import evaluate_naive
+
+        card["baseline"] = evaluate_naive(_model(args), sweeps)
+    else:
+        card["baseline"] = {"status": "not run", "reason": BASELINE_NOTE}
     card["seconds"] = round(time.perf_counter() - start, 2)
     text = json.dumps(card, indent=2) + "\n"
     if args.output is not None:
@@ -118,5 +129,15 @@ def render_text(card: dict[str, Any]) -> str:
             f"schema-valid {w['schema_valid_rate']}, "
             f"calls {t['calls']}, tokens {t['tokens']}, {t['seconds']:.1f} s",
         ]
-    lines += ["", f"baseline: {card['baseline']['reason']}", f"total: {card['seconds']} s"]
+    b = card["baseline"]
+    if b.get("status") == "run":
+        lines += [
+            "",
+            f"naive baseline ({b['model']}, the runs table as CSV, no detectors, no checker): "
+            f"{b['reports']} reports, "
+            f"{b['contradicted']} contradicted claims, verified share {b['verified_share']}",
+        ]
+    else:
+        lines += ["", f"baseline: {b['reason']}"]
+    lines += [f"total: {card['seconds']} s"]
     return "\n".join(lines) + "\n"

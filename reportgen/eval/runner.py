@@ -2,7 +2,7 @@
 
 The scorecard (``SCHEMA_VERSION``) holds ``checker`` (``score.checker_scorecard``), ``writer`` (per sweep
 and in total, for the backend asked for) and ``baseline`` (the naive baseline: the same model given the runs
-table as CSV; not implemented yet, so it is ``null`` with the reason).
+table as CSV, ``eval/naive.py``; run with ``--llm openai``, else the reason it was not run).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from reportgen.llm.schema import Limits
 from reportgen.report.writing import Problem
 
-TEMPLATES = ("system.j2", "write_report.j2", "fix_claims.j2")
+TEMPLATES = ("system.j2", "write_report.j2", "fix_claims.j2", "naive_report.j2")
 
 
 class PromptContext(BaseModel):
@@ -58,6 +58,16 @@ class WriteReportContext(PromptContext):
     limits: Limits
     answer_schema: str
     fix_request: str
+
+
+class NaiveReportContext(PromptContext):
+    """The naive baseline of ``reportgen eval``: the runs table as CSV and a plain request for a report."""
+
+    template: ClassVar[str] = "naive_report.j2"
+    fence: str
+    csv: str
+    runs: int
+    rows_shown: int
 
 
 class FixClaimsContext(PromptContext):

@@ -17,6 +17,7 @@ from reportgen.llm.conversation import DATA_TAG, Conversation, data_block
 from reportgen.llm.prompts import (
     TEMPLATES,
     FixClaimsContext,
+    NaiveReportContext,
     SystemContext,
     WriteReportContext,
     environment,
@@ -28,7 +29,7 @@ from reportgen.llm.prompts import (
 from reportgen.llm.schema import Limits, prose_schema
 from reportgen.report.writing import Problem
 
-CONTEXTS = (SystemContext, WriteReportContext, FixClaimsContext)
+CONTEXTS = (SystemContext, WriteReportContext, FixClaimsContext, NaiveReportContext)
 
 
 @pytest.mark.parametrize("context", CONTEXTS, ids=lambda c: c.template)
