@@ -6,6 +6,11 @@ with tenacity: an answer that is not JSON, breaks the schema, cites ids the brie
 the completion-token limit is sent back with the exact problems, at most ``max_attempts`` calls in all and
 never past the caller's ``deadline``. A refusal is not re-asked: the caller falls back instead.
 
+The deadline is strict: with one set, each call runs on a worker thread and is abandoned (``DeadlineError``)
+when the deadline passes, whatever the client is doing then (a stalled read, its transport retries, a long
+``Retry-After`` sleep). A response that is not a chat completion (not JSON, the wrong shape) is a
+``WriterUnavailableError``, and a call that fails still counts the transport retries it took.
+
 Construct it once per report and pass a deadline that covers every ``write`` of the report::
 
     writer = OpenAIWriter(model, deadline=time.monotonic() + 300)   # OPENAI_BASE_URL / OPENAI_API_KEY
@@ -18,7 +23,9 @@ none) and goes only to the client: errors and usage are passed through ``redact`
 from __future__ import annotations
 
 import os
+import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 import httpx2
@@ -79,10 +86,10 @@ class OpenAIWriter:
         temperature: float | None = None,
         http_client: httpx2.Client | None = None,
     ) -> None:
-        """``deadline`` is a ``time.monotonic()`` instant after which no call starts; each call's timeout
-        is cut to the time left, but the client's transport retries inside one call get that timeout
-        each, so a strict deadline wants a small ``max_retries``. ``http_client`` lets tests and
-        ``replay`` swap the transport."""
+        """``deadline`` is a ``time.monotonic()`` instant after which no call starts and past which a call
+        in flight is abandoned (its transport retries and ``Retry-After`` sleeps included); each call's
+        timeout is also cut to the time left. ``http_client`` lets tests and ``replay`` swap the
+        transport."""
         base = base_url or os.environ.get("OPENAI_BASE_URL") or None
         key = api_key or os.environ.get("OPENAI_API_KEY") or None
         if key is None and base is None:
@@ -191,17 +198,21 @@ class OpenAIWriter:
             raise DeadlineError(f"{self.model}: the deadline passed before the call")
         self.usage.calls += 1
         try:
-            raw = self._client.chat.completions.with_raw_response.create(
-                model=self._model,
-                messages=cast(Any, convo.messages),
-                response_format=cast(Any, convo.response_format()),
-                timeout=self.timeout if left is None else min(self.timeout, left),
-                **self._request_options,
+            raw = self._within_deadline(
+                lambda: self._client.chat.completions.with_raw_response.create(
+                    model=self._model,
+                    messages=cast(Any, convo.messages),
+                    response_format=cast(Any, convo.response_format()),
+                    timeout=self.timeout if left is None else min(self.timeout, left),
+                    **self._request_options,
+                ),
+                left,
             )
         except openai.APIError as err:
+            self.usage.retries += _retries_taken(err)
             raise WriterUnavailableError(self._describe(err)) from None
-        completion = raw.parse()
         self.usage.retries += raw.retries_taken
+        completion = self._parse(raw)
         reported = completion.usage
         if reported is None:  # some compatible servers omit usage: count what was sent and received
             contents = [c.message.content or "" for c in completion.choices]
@@ -210,6 +221,55 @@ class OpenAIWriter:
         else:
             self.usage.prompt_tokens += reported.prompt_tokens
             self.usage.completion_tokens += reported.completion_tokens
+        return completion
+
+    def _within_deadline(self, call: Callable[[], Any], left: float | None) -> Any:
+        """``call()``, given at most ``left`` seconds: past them it is abandoned on its daemon thread (the
+        client's own timeout ends it soon after) and ``DeadlineError`` is raised. No deadline: a plain
+        call."""
+        if left is None:
+            return call()
+        outcome: dict[str, Any] = {}
+        done = threading.Event()
+
+        def work() -> None:
+            try:
+                outcome["result"] = call()
+            except BaseException as err:  # handed to the caller's thread below
+                outcome["error"] = err
+            finally:
+                done.set()
+
+        threading.Thread(target=work, name="reportgen-llm-call", daemon=True).start()
+        if not done.wait(left):
+            raise DeadlineError(
+                f"{self.model} at {self._client.base_url}: no answer before the deadline "
+                f"({left:.1f} s left when the call started); the call was abandoned"
+            )
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["result"]
+
+    def _parse(self, raw: Any) -> ChatCompletion:
+        """The completion in ``raw``; a body that is not JSON or not shaped like a chat completion is the
+        server failing (``WriterUnavailableError``), not an answer to re-ask."""
+        try:
+            completion = cast("ChatCompletion", raw.parse())
+            choices = completion.choices
+            if not isinstance(choices, list):
+                raise TypeError(f"'choices' is {type(choices).__name__}, not a list")
+            for choice in choices:
+                if getattr(choice, "message", None) is None:
+                    raise TypeError("a choice has no 'message'")
+        except (ValueError, TypeError, AttributeError) as err:
+            first = (str(err).splitlines() or [""])[0][:200]
+            raise WriterUnavailableError(
+                redact(
+                    f"{self.model} at {self._client.base_url} answered with a body that is not a chat "
+                    f"completion ({type(err).__name__}: {first})",
+                    self._secrets,
+                )
+            ) from None
         return completion
 
     def _stop(self, state: RetryCallState) -> bool:
@@ -233,10 +293,23 @@ class OpenAIWriter:
         if isinstance(err, openai.APITimeoutError):
             what = "timed out"
         elif isinstance(err, openai.APIConnectionError):
-            what = "could not be reached"
+            # the cause says which: refused, DNS, or a body cut off ("peer closed connection without ...")
+            cause = err.__cause__
+            what = "could not be reached" if isinstance(cause, httpx2.ConnectError) else "connection failed"
+            detail = str(cause or "").strip().splitlines()
+            what += f" ({detail[0][:200]})" if detail else ""
         elif isinstance(err, openai.APIStatusError):
             what = f"answered HTTP {err.status_code}: {err.message}"
         else:
             what = f"failed: {err.message}"
         retries = f"the client retries 429, 5xx and timeouts up to {self._client.max_retries} times"
         return redact(f"{where} {what} ({retries})", self._secrets)
+
+
+def _retries_taken(err: openai.APIError) -> int:
+    """The transport retries the client made before ``err`` (each request carries its retry count)."""
+    request = getattr(err, "request", None)
+    try:
+        return int(request.headers.get("x-stainless-retry-count", "0")) if request is not None else 0
+    except (TypeError, ValueError):
+        return 0

@@ -10,7 +10,12 @@ The loop, for any writer:
    own schema re-asks and the HTTP client's transport retries are separate, one layer each);
 4. whatever is still contradicted is removed sentence by sentence; a section left without a cited
    paragraph, or one the writer failed on, gets the offline writer's text instead; the fact-check summary
-   and the manifest say what happened.
+   and the manifest say what happened. A re-ask that fails (the server, the deadline) keeps the previous
+   draft and goes on to step 4 with it; only a writer that fails on its first draft leaves the offline
+   text throughout.
+
+``deadline_s`` is a total deadline: a writer with a ``deadline`` attribute (``OpenAIWriter``) has it
+narrowed to ``deadline_s`` from the start of ``compose``, so no call outlives it.
 
 A published report therefore holds no contradicted claim in its prose; the tables are code's.
 """
@@ -71,6 +76,7 @@ def compose(
 ) -> Report:
     """The report of ``sweep`` with ``writer``'s prose, checked as described in the module docstring."""
     started = time.monotonic()
+    _narrow_deadline(writer, started + deadline_s)
     ov = overview(sweep, facts)
     built = sections(sweep, facts, detection)
     proposal = propose(sweep, detection.findings)
@@ -141,11 +147,21 @@ def compose(
             corrected=tally.corrected,
             removed=tally.removed,
             replaced_sections=tally.replaced,
-            notes=tally.notes,
+            # the writer's own re-asks (schema, ids, length) first, then what the checking did
+            notes=[f"the {writer.name} writer's {n}" for n in usage.notes] + tally.notes,
         ),
         manifest=manifest,
         findings=findings,
     )
+
+
+def _narrow_deadline(writer: Writer, deadline: float) -> None:
+    """Give a writer that keeps a ``time.monotonic()`` deadline one no later than ``deadline``."""
+    if not hasattr(writer, "deadline"):
+        return
+    current = getattr(writer, "deadline", None)
+    if current is None or (isinstance(current, (int, float)) and current > deadline):
+        writer.deadline = deadline  # type: ignore[attr-defined]
 
 
 def _inputs(sweep: Sweep) -> list[InputFile]:
@@ -216,7 +232,7 @@ def _write_and_reask(
     tally: _Tally,
 ) -> tuple[Prose | None, int]:
     """The writer's best prose (None if it failed outright) and how many problems its first draft had."""
-    state: dict[str, object] = {"feedback": None, "first": None}
+    state: dict[str, object] = {"feedback": None, "first": None, "last": None}
 
     def attempt() -> tuple[Prose, list[Problem]]:
         feedback = state["feedback"]
@@ -227,6 +243,7 @@ def _write_and_reask(
         if state["first"] is None:
             state["first"] = len(problems)
         state["feedback"] = problems
+        state["last"] = (prose, problems)
         return prose, problems
 
     retrying = Retrying(
@@ -239,8 +256,17 @@ def _write_and_reask(
     except RetryError as exc:  # the last attempt still had problems: keep its prose, drop what is wrong
         prose, problems = exc.last_attempt.result()
     except ReportgenError as exc:
-        tally.notes.append(f"the {writer.name} writer failed ({exc}); the offline text is used throughout")
-        return None, 0
+        last = state["last"]
+        if not isinstance(last, tuple):
+            tally.notes.append(
+                f"the {writer.name} writer failed ({exc}); the offline text is used throughout"
+            )
+            return None, 0
+        # a re-ask failed: the previous draft is still an answer; step 4 removes what is wrong in it
+        tally.notes.append(
+            f"the {writer.name} writer failed on re-ask {tally.reasks} ({exc}); its previous draft was kept"
+        )
+        prose, problems = last
     if problems:
         tally.notes.append(f"{len(problems)} problems remained after the re-asks; the sentences were removed")
     first = state["first"]

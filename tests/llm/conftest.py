@@ -8,7 +8,9 @@ key is a planted fake that tests assert never leaks.
 from __future__ import annotations
 
 import json
+import math
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -115,9 +117,17 @@ def completion(
 
 @dataclass
 class Reply:
+    """One scripted response. The optional fields inject transport faults: ``delay`` seconds before the
+    answer (``math.inf``: never, until the server shuts down), ``raw`` bytes sent instead of ``body`` as
+    JSON, and ``declared_length``, a Content-Length to claim (larger than the bytes sent: the connection is
+    closed after them, so the client sees a body cut off mid-way)."""
+
     status: int
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    raw: bytes | None = None
+    declared_length: int | None = None
 
 
 @dataclass
@@ -127,6 +137,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)  # when it arrived (time.monotonic)
 
     def text(self) -> str:
         """Every message's content, joined: what the model was told."""
@@ -141,6 +152,8 @@ class ChatServer:
         self.script: list[Reply] = []
         self.requests: list[Received] = []
         self.lock = threading.Lock()
+        self.arrived = threading.Condition(self.lock)  # notified on every request
+        self.released = threading.Event()  # set at shutdown: every stalled reply gives up
 
     def answer(self, content: str | None, **kwargs: Any) -> None:
         """Script a 200 chat completion (see ``completion`` for the keywords)."""
@@ -154,9 +167,31 @@ class ChatServer:
         body = {"error": {"message": f"scripted {status}", "type": "server_error", "code": None}}
         self.script.append(Reply(status, body, headers or {}))
 
+    def stall(self, seconds: float = math.inf) -> None:
+        """Script a good-looking answer that only starts after ``seconds`` (by default: never)."""
+        self.script.append(Reply(200, completion("{}"), delay=seconds))
+
+    def cut_off(self, content: str, *, keep: float = 0.5) -> None:
+        """Script a 200 whose body stops after ``keep`` of its bytes, with the full Content-Length claimed
+        and the connection closed: a JSON document cut off mid-way."""
+        payload = json.dumps(completion(content)).encode()
+        self.script.append(
+            Reply(200, {}, raw=payload[: int(len(payload) * keep)], declared_length=len(payload))
+        )
+
+    def raw_body(self, data: bytes, *, status: int = 200, content_type: str = "application/json") -> None:
+        """Script a response whose body is ``data`` as is (e.g. not JSON at all)."""
+        self.script.append(Reply(status, {}, headers={"content-type": content_type}, raw=data))
+
+    def wait_for_requests(self, count: int, timeout: float = 10.0) -> bool:
+        """Block until the server has received ``count`` requests (False on timeout)."""
+        with self.arrived:
+            return self.arrived.wait_for(lambda: len(self.requests) >= count, timeout)
+
     def next_reply(self, received: Received) -> Reply:
         with self.lock:
             self.requests.append(received)
+            self.arrived.notify_all()
             if not self.script:
                 return Reply(599, {"error": {"message": "the test scripted no more answers"}})
             return self.script.pop(0)
@@ -169,14 +204,24 @@ def _handler(server: ChatServer) -> type[BaseHTTPRequestHandler]:
             body = json.loads(self.rfile.read(length) or b"{}")
             headers = {k.lower(): v for k, v in self.headers.items()}
             reply = server.next_reply(Received(self.path, headers, body))
-            payload = json.dumps(reply.body).encode()
-            self.send_response(reply.status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(payload)))
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(payload)
+            if reply.delay and server.released.wait(None if math.isinf(reply.delay) else reply.delay):
+                self.close_connection = True
+                return  # shut down while stalled: answer nothing
+            payload = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()
+            try:
+                self.send_response(reply.status)
+                if "content-type" not in reply.headers:
+                    self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(reply.declared_length or len(payload)))
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(payload)
+                self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up (timed out) first
+                pass
+            if reply.declared_length is not None:
+                self.close_connection = True  # the rest of the body never comes
 
         def log_message(self, format: str, *args: Any) -> None:  # keep pytest output clean
             pass
@@ -195,6 +240,7 @@ def chat_server() -> Iterator[ChatServer]:
     try:
         yield server
     finally:
+        server.released.set()
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
