@@ -258,10 +258,9 @@ def _curve_figures(sweep: Sweep, findings: list[Finding]) -> list[Figure]:
     step = sweep.schema.step_axis or "step"
     for metric, runs in flagged.items():
         bad = list(dict.fromkeys(runs))[:CURVE_RUNS]
-        healthy = [r for r in all_runs if r not in runs][:CURVE_RUNS]
-        rows = history[
-            (history["metric"].astype(str) == metric) & history["run_id"].astype(str).isin(bad + healthy)
-        ]
+        flagged_set = set(runs)
+        healthy = [r for r in all_runs if r not in flagged_set][:CURVE_RUNS]
+        rows = history[(history["metric"] == metric) & history["run_id"].isin(bad + healthy)]
         series = []
         for run, part in rows.groupby(rows["run_id"].astype(str), sort=False, observed=True):
             part = part.sort_values(step) if step in part else part
