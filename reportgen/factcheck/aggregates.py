@@ -197,11 +197,7 @@ def table_aggregate(sheet: Sheet, claim: Claim) -> Verdict | None:
         for s in sheet.resolve(unit.row_label, unit.section)
         if s.kind in SELECTOR_KINDS or s.kind in RUN_KINDS
     ]
-    mask = None
-    for s in row:
-        m = sheet.mask(s)
-        if m is not None:
-            mask = m if mask is None else mask & m
+    mask = sheet.select(row, kinds=SELECTOR_KINDS | RUN_KINDS)
     column = attr.target[0]
     if mask is None or column not in sheet.columns:
         return None

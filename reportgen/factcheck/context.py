@@ -10,7 +10,6 @@ same runs the same way.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -222,20 +221,19 @@ class Sheet:
             return pd.Series(self.index.isin(list(target)), index=self.index)
         return None
 
-    def select(self, spans: Iterable[EntitySpan]) -> pd.Series | None:
-        """The runs every selector entity in ``spans`` selects (intersection), or None if there is none."""
+    def select(
+        self, spans: Iterable[EntitySpan], exact: bool = False, kinds: frozenset[str] = SELECTOR_KINDS
+    ) -> pd.Series | None:
+        """The runs every entity of ``kinds`` in ``spans`` selects (intersection), or None if there is none;
+        ``exact`` as in ``selection`` (a table row names a state exactly)."""
         out: pd.Series | None = None
         for s in spans:
-            if s.kind not in SELECTOR_KINDS:
+            if s.kind not in kinds:
                 continue
-            m = self.mask(s)
+            m = self.selection(s.kind, s.target, s.interval, exact)
             if m is not None:
                 out = m if out is None else out & m
         return out
-
-    def issue_total(self) -> int:
-        """Issues counted per run and type (a run with NaN loss that also crashed has two)."""
-        return int(sum(int(self.runs[c].fillna(False).astype(bool).sum()) for c in self.issue_columns))
 
     def ids(self, mask: pd.Series) -> list[str]:
         """The run ids where ``mask`` is True, in FactSheet order."""
@@ -261,7 +259,3 @@ def nearest_before(spans: list[EntitySpan], offset: int, kinds: frozenset[str]) 
 
 def nearest_after(spans: list[EntitySpan], offset: int, kinds: frozenset[str]) -> EntitySpan | None:
     return next((s for s in spans if s.start >= offset and s.kind in kinds), None)
-
-
-def finite(value: float) -> bool:
-    return math.isfinite(value)

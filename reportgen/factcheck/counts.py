@@ -498,11 +498,7 @@ def table_count(sheet: Sheet, claim: Claim) -> Verdict | None:
     row = [s for s in sheet.resolve(unit.row_label, unit.section) if s.kind in SELECTOR_KINDS]
     if not row:
         return None
-    mask = None
-    for s in row:  # a state row counts that state exactly ("failed" next to "crashed" and "killed")
-        m = sheet.selection(s.kind, s.target, s.interval, exact=True)
-        if m is not None:
-            mask = m if mask is None else mask & m
+    mask = sheet.select(row, exact=True)  # a state row counts that state exactly ("failed" beside "killed")
     if mask is None:
         return None
     label = row[0].text

@@ -83,11 +83,7 @@ def table_membership(sheet: Sheet, claim: Claim, run: str) -> Verdict | None:
         for s in sheet.resolve(claim.unit.row_label, claim.unit.section)
         if s.kind in SELECTOR_KINDS and s.kind != "bucket"
     ]
-    mask = None
-    for s in row:  # a state row means that state exactly, as the row's count does ("failed" beside "killed")
-        m = sheet.selection(s.kind, s.target, s.interval, exact=True)
-        if m is not None:
-            mask = m if mask is None else mask & m
+    mask = sheet.select(row, exact=True)  # a state row means that state exactly, as the row's count does
     if mask is None:
         return None
     selected = sheet.ids(mask)

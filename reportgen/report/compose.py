@@ -33,7 +33,7 @@ from reportgen import __version__
 from reportgen.errors import ReportgenError
 from reportgen.factcheck.claims import Verdict
 from reportgen.factcheck.entities import Vocabulary, build_vocabulary
-from reportgen.factcheck.markdown import split
+from reportgen.factcheck.markdown import Unit, split
 from reportgen.factcheck.verify import check_units
 from reportgen.facts import FactSheet
 from reportgen.findings import Detection
@@ -82,16 +82,14 @@ def compose(
     proposal = propose(sweep, detection.findings)
     name = title or f"Sweep report: {Path(sweep.source.path).name}"
     the_brief = brief(name, ov, detection, built, proposal.changes if proposal else [])
-    vocab = build_vocabulary(sweep, facts)
+    check = _Checker(facts, build_vocabulary(sweep, facts))
     titles: dict[str, str] = {str(s.key): s.title for s in built}
     tally = _Tally()
     offline = OfflineWriter()
     fallback = offline.write(the_brief)
 
-    prose, first_problems = _write_and_reask(
-        writer, the_brief, facts, vocab, titles, max_reasks, deadline_s, tally
-    )
-    final_sections, recommendations = _publish(prose, fallback, the_brief, facts, vocab, titles, tally)
+    prose, first_problems = _write_and_reask(writer, the_brief, check, titles, max_reasks, deadline_s, tally)
+    final_sections, recommendations = _publish(prose, fallback, the_brief, check, titles, tally)
     tally.corrected = max(0, first_problems - tally.removed) if prose is not None else 0
 
     by_key = {s.key: s for s in final_sections}
@@ -186,15 +184,25 @@ def _inputs(sweep: Sweep) -> list[InputFile]:
 # -- checking ----------------------------------------------------------------------------------------------
 
 
-def _check_text(text: str, heading: str, facts: FactSheet, vocab: Vocabulary) -> list[Verdict]:
-    """Verdicts on one paragraph, checked under its section's heading (line 3 of the mini draft)."""
-    units = [u for u in split(f"## {heading}\n\n{text}\n").units if u.kind != "heading"]
-    return check_units(units, facts, vocab)
+@dataclass
+class _Checker:
+    """Checks one paragraph under its section's heading, once: the last draft's paragraphs are checked for
+    the re-ask and again when published, and the offline text may be checked for several sections."""
+
+    facts: FactSheet
+    vocab: Vocabulary
+    seen: dict[tuple[str, str], tuple[list[Unit], list[Verdict]]] = field(default_factory=dict)
+
+    def __call__(self, text: str, heading: str) -> tuple[list[Unit], list[Verdict]]:
+        """The paragraph's units and their verdicts (line 3 of a mini draft under ``## heading``)."""
+        key = (heading, text)
+        if key not in self.seen:
+            units = [u for u in split(f"## {heading}\n\n{text}\n").units if u.kind != "heading"]
+            self.seen[key] = (units, check_units(units, self.facts, self.vocab))
+        return self.seen[key]
 
 
-def _problems(
-    prose: Prose, the_brief: Brief, facts: FactSheet, vocab: Vocabulary, titles: dict[str, str]
-) -> list[Problem]:
+def _problems(prose: Prose, the_brief: Brief, check: _Checker, titles: dict[str, str]) -> list[Problem]:
     known = the_brief.finding_ids()
     out: list[Problem] = []
     for s in prose.sections:
@@ -205,7 +213,7 @@ def _problems(
                 for c in p.cites
                 if c not in known
             ]
-            for v in _check_text(p.text, titles.get(s.key, s.key), facts, vocab):
+            for v in check(p.text, titles.get(s.key, s.key))[1]:
                 if v.verdict == "contradicted":
                     out.append(Problem(where=where, text=v.text, message=v.message, fix=v.fix))
     for i, r in enumerate(prose.recommendations, 1):
@@ -215,7 +223,7 @@ def _problems(
             for c in r.cites
             if c not in known
         ]
-        for v in _check_text(r.text, "Recommendations", facts, vocab):
+        for v in check(r.text, "Recommendations")[1]:
             if v.verdict == "contradicted":
                 out.append(Problem(where=where, text=v.text, message=v.message, fix=v.fix))
     return out
@@ -224,8 +232,7 @@ def _problems(
 def _write_and_reask(
     writer: Writer,
     the_brief: Brief,
-    facts: FactSheet,
-    vocab: Vocabulary,
+    check: _Checker,
     titles: dict[str, str],
     max_reasks: int,
     deadline_s: float,
@@ -239,7 +246,7 @@ def _write_and_reask(
         if isinstance(feedback, list):
             tally.reasks += 1
         prose = writer.write(the_brief, feedback if isinstance(feedback, list) else None)
-        problems = _problems(prose, the_brief, facts, vocab, titles)
+        problems = _problems(prose, the_brief, check, titles)
         if state["first"] is None:
             state["first"] = len(problems)
         state["feedback"] = problems
@@ -277,8 +284,7 @@ def _publish(
     prose: Prose | None,
     fallback: Prose,
     the_brief: Brief,
-    facts: FactSheet,
-    vocab: Vocabulary,
+    check: _Checker,
     titles: dict[str, str],
     tally: _Tally,
 ) -> tuple[list[SectionProse], list[Recommendation]]:
@@ -292,19 +298,19 @@ def _publish(
     written = {s.key: s for s in chosen.sections}
     for key in [s.key for s in fallback.sections] + [k for k in written if k not in fallback_by_key]:
         section = written.get(key)
-        kept = _clean(section.paragraphs, titles.get(key, key), known, facts, vocab, tally) if section else []
+        kept = _clean(section.paragraphs, titles.get(key, key), known, check, tally) if section else []
         if not any(p.cites for p in kept) and key != "overview" and key in fallback_by_key:
-            kept = _clean(fallback_by_key[key].paragraphs, titles.get(key, key), known, facts, vocab, tally)
+            kept = _clean(fallback_by_key[key].paragraphs, titles.get(key, key), known, check, tally)
             if prose is not None:
                 tally.replaced.append(key)
         if key == "overview" and not kept:
-            kept = _clean(fallback_by_key[key].paragraphs, titles.get(key, key), known, facts, vocab, tally)
+            kept = _clean(fallback_by_key[key].paragraphs, titles.get(key, key), known, check, tally)
         if kept:
             out.append(SectionProse(key=key, paragraphs=kept))
     recs = []
     for r in chosen.recommendations:
         cites = [c for c in r.cites if c in known]
-        cleaned = _clean([Paragraph(text=r.text, cites=cites)], "Recommendations", known, facts, vocab, tally)
+        cleaned = _clean([Paragraph(text=r.text, cites=cites)], "Recommendations", known, check, tally)
         if cleaned and cites:
             recs.append(Recommendation(title=r.title, text=cleaned[0].text, cites=cites))
     if not recs and prose is not None:
@@ -316,15 +322,13 @@ def _clean(
     paragraphs: list[Paragraph],
     heading: str,
     known: set[str],
-    facts: FactSheet,
-    vocab: Vocabulary,
+    check: _Checker,
     tally: _Tally,
 ) -> list[Paragraph]:
     """The paragraphs without their contradicted sentences (and without unknown citations)."""
     out = []
     for p in paragraphs:
-        units = [u for u in split(f"## {heading}\n\n{p.text}\n").units if u.kind != "heading"]
-        verdicts = check_units(units, facts, vocab)
+        units, verdicts = check(p.text, heading)
         bad_units = {v.claim.unit_index for v in verdicts if v.verdict == "contradicted"}
         for v in verdicts:
             tally.checked += 1

@@ -10,7 +10,7 @@ and replay of recorded exchanges in tests.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -110,18 +110,3 @@ class Writer(Protocol):
     usage: Usage
 
     def write(self, brief: Brief, feedback: list[Problem] | None = None) -> Prose: ...
-
-
-def cited_ids(prose: Prose) -> set[str]:
-    """Every finding id the prose cites."""
-    ids: set[str] = set()
-    for section in prose.sections:
-        for p in section.paragraphs:
-            ids.update(p.cites)
-    for r in prose.recommendations:
-        ids.update(r.cites)
-    return ids
-
-
-def dump(obj: BaseModel) -> dict[str, Any]:
-    return obj.model_dump(mode="json")
