@@ -108,7 +108,7 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
         return []
     expected = math.log(num_classes)
     findings = []
-    for metric in loss_metrics(sweep):
+    for metric in loss_metrics(sweep, ctx.cache):
         if not is_cross_entropy_name(metric):
             continue
         table = curve_table(sweep, metric, ctx.cache)

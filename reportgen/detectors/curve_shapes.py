@@ -1,7 +1,7 @@
 """Shared helpers of the curve detectors (CRV001-CRV008): which metrics are losses, learning rates or
 gradient norms, and one metric's finite history as a flat table with per-curve positions, so each
-detector is a handful of groupby, cumulative and rolling operations over the long history (no Python
-loop per run or per step).
+detector is a handful of block reductions, groupbys and windows (`windows`) over the long history (no
+Python loop per run or per step).
 
 A curve is one (run, metric) series. `finite_curves` keeps only its finite values (NaN and inf are
 NAN001's business), in step order, with `pos` (0-based position among the finite points), `n` (finite
@@ -24,6 +24,7 @@ from pydantic import Field
 from reportgen.detectors.curves import curve_stats
 from reportgen.states import FAILED_STATES
 from reportgen.sweep import Direction, Sweep
+from reportgen.sweep_history import Segments, category_codes, search_sorted_ranges, segments
 
 _SEP = r"[/_.\-\s]"
 _LR = re.compile(rf"(^|{_SEP})(lr|learning{_SEP}?rate)({_SEP}|$)", re.IGNORECASE)
@@ -50,19 +51,26 @@ def is_val_name(name: str) -> bool:
     return bool(_VAL.search(name))
 
 
-def history_metrics(sweep: Sweep) -> list[str]:
-    """Metrics that have at least one history row, in the history's category order."""
+def history_metrics(sweep: Sweep, cache: dict[str, Any] | None = None) -> list[str]:
+    """Metrics that have at least one history row, most rows first (`value_counts` order). Cached in
+    `cache`: counting means a pass over every history row."""
+    if cache is not None and _METRICS_KEY in cache:
+        return list(cache[_METRICS_KEY])
     h = sweep.history
-    if h.empty:
-        return []
-    present = h["metric"].value_counts()
-    return [str(m) for m in present.index[present.to_numpy() > 0]]
+    present = h["metric"].value_counts() if not h.empty else pd.Series([], dtype="int64")
+    out = [str(m) for m in present.index[present.to_numpy() > 0]]
+    if cache is not None:
+        cache[_METRICS_KEY] = out
+    return list(out)
 
 
-def loss_metrics(sweep: Sweep) -> list[str]:
+_METRICS_KEY = "curve_shapes.history_metrics"
+
+
+def loss_metrics(sweep: Sweep, cache: dict[str, Any] | None = None) -> list[str]:
     """History metrics whose goal is "min" and that are losses rather than timings, learning rates or
     gradient norms, in schema order."""
-    logged = set(history_metrics(sweep))
+    logged = set(history_metrics(sweep, cache))
     return [
         m.name
         for m in sweep.schema.metrics
@@ -74,10 +82,10 @@ def loss_metrics(sweep: Sweep) -> list[str]:
     ]
 
 
-def train_loss_metric(sweep: Sweep) -> str | None:
+def train_loss_metric(sweep: Sweep, cache: dict[str, Any] | None = None) -> str | None:
     """The training loss to judge a schedule against: the train side of the first logged loss pair,
     else the first logged loss that is not a validation metric."""
-    losses = loss_metrics(sweep)
+    losses = loss_metrics(sweep, cache)
     for pair in sweep.schema.pairs:
         if pair.train in losses:
             return pair.train
@@ -96,7 +104,7 @@ def finite_curves(sweep: Sweep, metric: str, cache: dict[str, Any] | None = None
     if cache is not None and key in cache:
         cached: pd.DataFrame = cache[key]
         return cached
-    out = _finite(raw_curves(sweep, metric))
+    out = _finite(sweep.history, metric)
     if cache is not None:
         cache[key] = out
     return out
@@ -132,20 +140,56 @@ def raw_curves(sweep: Sweep, metric: str) -> pd.DataFrame:
     )
 
 
-def _finite(rows: pd.DataFrame) -> pd.DataFrame:
-    keep = np.isfinite(rows["value"].to_numpy()) & np.isfinite(rows["step"].to_numpy())
-    d = rows.loc[keep].reset_index(drop=True)
-    d["run_id"] = d["run_id"].cat.remove_unused_categories()
-    if d.empty:
-        return d.assign(pos=pd.Series([], dtype="int64"), n=pd.Series([], dtype="int64"), frac=[])
-    g = d.groupby("run_id", sort=False, observed=True)
-    d["pos"] = g.cumcount().to_numpy()
-    d["n"] = g["step"].transform("size").to_numpy()
-    first = g["step"].transform("first").to_numpy()
-    span = g["step"].transform("last").to_numpy() - first
+def _finite(h: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """`finite_curves` from the sorted history: the metric's finite rows in one mask, then each run's part
+    as one block (see `sweep_history`), so positions, sizes and spans are block arithmetic."""
+    if h.empty or metric not in h["metric"].cat.categories:
+        return _no_curves()
+    value = h["value"].to_numpy(dtype="float64")
+    step = h["step"].to_numpy(dtype="float64")
+    code = h["metric"].cat.categories.get_loc(metric)
+    rows = np.flatnonzero((category_codes(h["metric"]) == code) & np.isfinite(value) & np.isfinite(step))
+    if len(rows) == 0:
+        return _no_curves()
+    run = category_codes(h["run_id"])[rows]
+    blocks = segments(run)
+    ids = h["run_id"].cat.categories.astype(str)[run[blocks.starts]]
+    step, value = step[rows], value[rows]
+    del rows, run
+    first = blocks.spread(step[blocks.starts])
+    span = blocks.spread(step[blocks.lasts]) - first
     with np.errstate(divide="ignore", invalid="ignore"):
-        d["frac"] = np.where(span > 0, (d["step"].to_numpy() - first) / span, 0.0)
-    return d
+        frac = np.where(span > 0, (step - first) / span, 0.0)
+    del first, span
+    return pd.DataFrame(
+        {
+            "run_id": pd.Categorical.from_codes(blocks.ids(), categories=ids),
+            "step": step,
+            "value": value,
+            "pos": blocks.positions(),
+            "n": blocks.spread(blocks.sizes),
+            "frac": frac,
+        },
+        copy=False,  # the arrays are ours: no defensive copy, no stacking of the float columns
+    )
+
+
+def _no_curves() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "run_id": pd.Categorical([]),
+            "step": pd.Series([], dtype="float64"),
+            "value": pd.Series([], dtype="float64"),
+            "pos": pd.Series([], dtype="int64"),
+            "n": pd.Series([], dtype="int64"),
+            "frac": pd.Series([], dtype="object"),
+        }
+    )
+
+
+def curve_blocks(d: pd.DataFrame) -> Segments:
+    """The curves of a curves table (rows grouped by run, in step order), one block each."""
+    return segments(category_codes(d["run_id"]))
 
 
 def curve_table(sweep: Sweep, metric: str, cache: dict[str, Any] | None = None) -> pd.DataFrame:
@@ -183,34 +227,6 @@ def per_row(d: pd.DataFrame, per_run: pd.Series) -> np.ndarray:
     return lookup[d["run_id"].cat.codes.to_numpy()]  # code -1 (no run) picks the trailing NaN
 
 
-def rolling_within(
-    d: pd.DataFrame, values: np.ndarray, window: int, stat: str, *, where: str, min_periods: int = 1
-) -> np.ndarray:
-    """A rolling statistic ("median", "min", ...) over each curve's own points, for every row of a
-    curves table whose rows are grouped by run (each run's rows contiguous, in step order).
-
-    `where`: "before" (the `window` points before the row, not the row), "after" (the `window` points
-    after it) or "centred" (a centred window of `window` points including the row). NaN where fewer than
-    `min_periods` values are in the window. One flat rolling pass over the values with `window` NaNs
-    between curves, so windows never reach into a neighbouring curve (a groupby().rolling() costs a
-    Python-level step per curve, which dominates with tens of thousands of short curves).
-    """
-    n = len(values)
-    if n == 0:
-        return np.array([], dtype="float64")
-    codes = d["run_id"].cat.codes.to_numpy()
-    group = np.cumsum(np.r_[True, codes[1:] != codes[:-1]]) - 1
-    at = np.arange(n) + (group + 1) * window
-    padded = np.full(n + (group[-1] + 2) * window, np.nan)
-    padded[at] = values
-    if where == "after":
-        rolled = getattr(pd.Series(padded[::-1]).rolling(window, min_periods=min_periods), stat)()
-        return np.asarray(rolled.to_numpy()[::-1][at + 1], dtype="float64")
-    rolling = pd.Series(padded).rolling(window, min_periods=min_periods, center=where == "centred")
-    rolled_values = getattr(rolling, stat)().to_numpy()
-    return np.asarray(rolled_values[at - 1] if where == "before" else rolled_values[at], dtype="float64")
-
-
 def tail_rows(d: pd.DataFrame, share: float) -> np.ndarray:
     """Mask of each curve's last ceil(share * n) points (at least one)."""
     n = d["n"].to_numpy()
@@ -219,27 +235,21 @@ def tail_rows(d: pd.DataFrame, share: float) -> np.ndarray:
 
 
 def value_asof(d: pd.DataFrame, run_ids: pd.Index | np.ndarray, steps: np.ndarray) -> np.ndarray:
-    """The curve value at the last logged step at or before each (run, step); NaN when none."""
-    if len(run_ids) == 0 or d.empty:
-        return np.full(len(run_ids), np.nan)
-    categories = d["run_id"].cat.categories
-    codes = pd.Categorical(np.asarray(run_ids).astype(str), categories=categories).codes
-    left = pd.DataFrame(
-        {"code": codes, "step": np.asarray(steps, dtype=float), "order": np.arange(len(codes))}
-    )
-    left = left[np.isfinite(left["step"].to_numpy()) & (codes >= 0)]
-    right = pd.DataFrame(
-        {
-            "code": d["run_id"].cat.codes.to_numpy(),
-            "step": d["step"].to_numpy(),
-            "value": d["value"].to_numpy(),
-        }
-    ).sort_values("step", kind="stable")
-    merged = pd.merge_asof(
-        left.sort_values("step", kind="stable"), right, on="step", by="code", direction="backward"
-    )
+    """The curve value at the last logged step at or before each (run, step); NaN when none. One
+    bisection inside each asked run's block of the curves table (rows grouped by run, in step order)."""
     out = np.full(len(run_ids), np.nan)
-    out[merged["order"].to_numpy()] = merged["value"].to_numpy()
+    if len(run_ids) == 0 or d.empty:
+        return out
+    codes = pd.Categorical(np.asarray(run_ids).astype(str), categories=d["run_id"].cat.categories).codes
+    steps = np.asarray(steps, dtype=float)
+    blocks = curve_blocks(d)
+    block_code = category_codes(d["run_id"])[blocks.starts]
+    asked = np.flatnonzero(np.isfinite(steps) & np.isin(codes, block_code))
+    block = np.searchsorted(block_code, codes[asked])
+    start = blocks.starts[block]
+    after = search_sorted_ranges(d["step"].to_numpy(), start, blocks.stops[block], steps[asked])
+    found = after > start
+    out[asked[found]] = d["value"].to_numpy()[after[found] - 1]
     return out
 
 

@@ -1,5 +1,5 @@
-"""Per-curve statistics shared by the curve detectors, computed once per sweep with groupbys over the
-long history (no Python loop per run).
+"""Per-curve statistics shared by the curve detectors, computed once per sweep with one pass of numpy
+reductions over the sorted long history's curve blocks (no Python loop per run, no groupby).
 
 A curve is one (run, metric) series. `curve_stats` gives, per curve: rows logged, first and last step and
 value (the last *logged* value, NaN included), the finite minimum and maximum with their steps, the first
@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from reportgen.sweep import Sweep
+from reportgen.sweep_history import category_codes, curve_segments, extremes, first_true, last_true
 
 CURVE_STATS_KEY = "curve_stats"
 STAT_COLUMNS = (
@@ -55,65 +56,59 @@ def curve_stats(sweep: Sweep, cache: dict[str, Any] | None = None) -> pd.DataFra
 
 
 def _compute(h: pd.DataFrame) -> pd.DataFrame:
-    keys = [h["run_id"], h["metric"]]
-    values = h["value"].to_numpy()
-    steps = h["step"]
-    grouped = h.groupby(keys, observed=True, sort=True)
-    # history is sorted by run, metric, step: first/last rows of each group are its first/last steps
-    first_rows = grouped.head(1).index
-    last_rows = grouped.tail(1).index
+    """The statistics of every curve: the history is sorted by run, metric and step, so each curve is
+    one block of rows and its first/last rows are its first/last steps (see `sweep_history`)."""
+    curves = curve_segments(h)
+    starts, lasts = curves.starts, curves.lasts
+    values = h["value"].to_numpy(dtype="float64")
+    steps = h["step"].to_numpy(dtype="float64")
+    finite = np.isfinite(values)
+    finite_values = np.where(finite, values, np.nan)
+    low, low_row = extremes(curves, finite_values, np.fmin)
+    high, high_row = extremes(curves, finite_values, np.fmax)
+    del finite_values
     out = pd.DataFrame(
         {
-            "n": grouped.size(),
-            "first_step": steps.loc[first_rows].to_numpy(),
-            "first": h["value"].loc[first_rows].to_numpy(),
-            "last_step": steps.loc[last_rows].to_numpy(),
-            "last": h["value"].loc[last_rows].to_numpy(),
-        }
+            "n": curves.sizes.astype("int64"),
+            "first_step": steps[starts],
+            "first": values[starts],
+            "last_step": steps[lasts],
+            "last": values[lasts],
+            "finite_n": np.add.reduceat(finite, starts, dtype=np.int64),
+            "min": low,
+            "max": high,
+            # the first step at which the finite extreme is reached (NaN without a finite value)
+            "min_step": _step_at(steps, low_row),
+            "max_step": _step_at(steps, high_row),
+        },
+        index=_curve_index(h, starts),
     )
-    finite = pd.Series(np.where(np.isfinite(values), values, np.nan), index=h.index)
-    by_finite = finite.groupby(keys, observed=True, sort=True)
-    out["finite_n"] = by_finite.count()
-    out["min"] = by_finite.min()
-    out["max"] = by_finite.max()
-    group = grouped.ngroup().to_numpy()
-    step_values = steps.to_numpy()
-    out["min_step"] = _step_of_extreme(group, values, step_values, out["min"].to_numpy(dtype="float64"))
-    out["max_step"] = _step_of_extreme(group, values, step_values, out["max"].to_numpy(dtype="float64"))
-    finite_rows = np.isfinite(values) & np.isfinite(step_values)
-    ends = pd.DataFrame(
-        {"group": group[finite_rows], "step": step_values[finite_rows], "value": values[finite_rows]}
-    ).groupby("group", sort=True)
-    for end in ("first", "last"):  # rows of a curve are in step order: its first and last finite point
-        point = getattr(ends, end)()
-        step_column, value_column = np.full(len(out), np.nan), np.full(len(out), np.nan)
-        step_column[point.index.to_numpy()] = point["step"].to_numpy()
-        value_column[point.index.to_numpy()] = point["value"].to_numpy()
-        out[f"finite_{end}_step"], out[f"finite_{end}"] = step_column, value_column
+    finite &= np.isfinite(steps)
+    for end, row in (("first", first_true(curves, finite)), ("last", last_true(curves, finite))):
+        out[f"finite_{end}_step"] = _step_at(steps, row)
+        out[f"finite_{end}"] = _step_at(values, row)
+    del finite
     for column, mask in (
         ("nan_step", np.isnan(values)),
         ("posinf_step", np.isposinf(values)),
         ("neginf_step", np.isneginf(values)),
     ):
-        # on integer group codes: reindexing a categorical MultiIndex trips over pandas code dtypes
-        first = np.full(len(out), np.nan)
-        if mask.any():
-            mins = pd.Series(step_values[mask]).groupby(group[mask]).min()
-            first[mins.index.to_numpy()] = mins.to_numpy()
-        out[column] = first
+        out[column] = _step_at(steps, first_true(curves, mask)) if mask.any() else np.nan
     return out
 
 
-def _step_of_extreme(
-    group: np.ndarray, values: np.ndarray, steps: np.ndarray, extreme: np.ndarray
-) -> np.ndarray:
-    """Per group, the first step at which its finite minimum (or maximum) `extreme` is reached; NaN when
-    the curve has no finite value. The rows holding the extreme, then one groupby min of their steps
-    (a hash groupby: a lexsort of every row costs several times more on millions of rows)."""
-    with np.errstate(invalid="ignore"):
-        hit = values == extreme[group]  # NaN extreme (no finite value) matches nothing
-    out = np.full(len(extreme), np.nan)
-    if hit.any():
-        first = pd.Series(steps[hit]).groupby(group[hit]).min()
-        out[first.index.to_numpy()] = first.to_numpy()
-    return out
+def _step_at(column: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """`column` at one row per curve, NaN where the row is -1 (none)."""
+    return np.where(rows >= 0, column[np.maximum(rows, 0)], np.nan)
+
+
+def _curve_index(h: pd.DataFrame, starts: np.ndarray) -> pd.MultiIndex:
+    """(run_id, metric) of each curve, as `groupby([run_id, metric], observed=True)` would label them:
+    categorical levels holding only the observed categories."""
+    levels, level_codes = [], []
+    for name in ("run_id", "metric"):
+        found = category_codes(h[name])[starts]
+        used = np.unique(found)
+        levels.append(pd.CategoricalIndex(pd.Categorical.from_codes(used, dtype=h[name].dtype), name=name))
+        level_codes.append(np.searchsorted(used, found))
+    return pd.MultiIndex(levels=levels, codes=level_codes, names=["run_id", "metric"])

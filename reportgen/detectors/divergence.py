@@ -67,10 +67,10 @@ class Thresholds(BaseModel):
 
 def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
     t: Thresholds = ctx.thresholds
-    logged = set(history_metrics(sweep))
+    logged = set(history_metrics(sweep, ctx.cache))
     paired_val = {p.val for p in sweep.schema.pairs if p.train in logged}
     findings = []
-    for metric in loss_metrics(sweep):
+    for metric in loss_metrics(sweep, ctx.cache):
         if metric in paired_val:
             continue
         table = curve_table(sweep, metric, ctx.cache)

@@ -67,8 +67,8 @@ class Thresholds(BaseModel):
 
 def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
     t: Thresholds = ctx.thresholds
-    loss_metric = train_loss_metric(sweep)
-    lr_names = [m for m in history_metrics(sweep) if is_lr_name(m)]
+    loss_metric = train_loss_metric(sweep, ctx.cache)
+    lr_names = [m for m in history_metrics(sweep, ctx.cache) if is_lr_name(m)]
     if loss_metric is None or not lr_names:
         return []
     loss = finite_curves(sweep, loss_metric, ctx.cache)

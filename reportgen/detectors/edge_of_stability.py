@@ -73,7 +73,7 @@ class Thresholds(BaseModel):
 
 def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
     t: Thresholds = ctx.thresholds
-    logged = history_metrics(sweep)
+    logged = history_metrics(sweep, ctx.cache)
     grad_names = [m for m in logged if is_grad_norm_name(m)]
     lr_names = [m for m in logged if is_lr_name(m)]
     param = lr_param(sweep)

@@ -37,13 +37,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from reportgen.detectors.base import Context
 from reportgen.detectors.curve_shapes import (
+    curve_blocks,
     finite_curves,
     listed,
     loss_metrics,
     max_runs_field,
     plural,
-    rolling_within,
 )
+from reportgen.detectors.windows import clipped, medians, minima
 from reportgen.findings import Finding
 from reportgen.sweep import Sweep
 
@@ -64,7 +65,7 @@ class Thresholds(BaseModel):
 def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
     t: Thresholds = ctx.thresholds
     findings = []
-    for metric in loss_metrics(sweep):
+    for metric in loss_metrics(sweep, ctx.cache):
         d = finite_curves(sweep, metric, ctx.cache)
         spikes = spike_points(d, t)
         if spikes.empty:
@@ -78,7 +79,7 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
         evidence = {
             "metric": metric,
             "n_runs": len(run_ids),
-            "n_runs_with_metric": int(d["run_id"].nunique()),
+            "n_runs_with_metric": len(d["run_id"].cat.categories),  # the runs with a finite point
             "n_spikes": len(spikes),
             **shown,
         }
@@ -91,32 +92,44 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
 
 def spike_points(d: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
     """One row per spike (consecutive spike points merged): run_id, step (where it started), peak_step,
-    value (its peak), baseline (the median before it) and ratio (1 + (peak - baseline) / |baseline|)."""
+    value (its peak), baseline (the median before it) and ratio (1 + (peak - baseline) / |baseline|).
+
+    The baseline median is needed only where a spike is possible at all: the baseline is never below the
+    curve's minimum, so a point less than `min_height` of the improvement above that minimum cannot be
+    a spike whatever the median (an exact bound, in floating point too: rounding is monotone). The
+    recovery window is read only at the remaining candidates."""
     if d.empty:
         return pd.DataFrame()
-    g = d.groupby("run_id", sort=False, observed=True)["value"]
-    baseline = rolling_within(d, d["value"].to_numpy(), t.window, "median", where="before", min_periods=3)
+    blocks = curve_blocks(d)
     value = d["value"].to_numpy()
+    low = np.minimum.reduceat(value, blocks.starts)
+    improvement = blocks.spread(value[blocks.starts] - low)
+    with np.errstate(invalid="ignore"):
+        possible = (value - blocks.spread(low) >= t.min_height * improvement) & (improvement > 0)
+    possible &= d["pos"].to_numpy() >= 3  # the baseline needs 3 points before the row
+    rows = np.flatnonzero(possible)
+    baseline = medians(value, *clipped(blocks, rows, -t.window, -1), min_periods=3)
     scale = np.abs(baseline)
-    excess = value - baseline
-    improvement = (g.transform("first") - g.transform("min")).to_numpy()
+    excess = value[rows] - baseline
     with np.errstate(invalid="ignore"):
         candidate = (
-            (excess >= (t.min_ratio - 1) * scale) & (scale > 0) & (excess >= t.min_height * improvement)
+            (excess >= (t.min_ratio - 1) * scale) & (scale > 0) & (excess >= t.min_height * improvement[rows])
         )
-        candidate &= improvement > 0
     if not candidate.any():
         return pd.DataFrame()
-    later = rolling_within(d, d["value"].to_numpy(), t.recover_within, "min", where="after")
+    rows, baseline, scale = rows[candidate], baseline[candidate], scale[candidate]
+    later = minima(value, *clipped(blocks, rows, 1, t.recover_within))
     with np.errstate(invalid="ignore"):
         recovered = later - baseline <= (t.recover_ratio - 1) * scale
-    hit = candidate & recovered
+    rows, baseline = rows[recovered], baseline[recovered]
     # consecutive spike points are one spike: keep the first point of each, with the episode's peak
-    episode = np.cumsum(hit & ~_previous(d, hit))
-    out = d.loc[hit, ["run_id", "step", "value"]].copy()
-    out["baseline"] = baseline[hit]
-    out["ratio"] = _ratio(value[hit], baseline[hit])
-    out["episode"] = episode[hit]
+    follows = np.zeros(len(rows), dtype=bool)
+    follows[1:] = rows[1:] - 1 == rows[:-1]
+    follows &= d["pos"].to_numpy()[rows] > 0
+    out = d.iloc[rows][["run_id", "step", "value"]].reset_index(drop=True)
+    out["baseline"] = baseline
+    out["ratio"] = _ratio(value[rows], baseline)
+    out["episode"] = np.cumsum(~follows)
     g = out.groupby("episode", sort=False)
     peak = out.loc[g["value"].idxmax().to_numpy()].set_index("episode")
     first = g[["run_id", "step", "baseline"]].first()
@@ -124,13 +137,6 @@ def spike_points(d: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
     first["ratio"] = _ratio(first["value"].to_numpy(), first["baseline"].to_numpy())
     first["peak_step"] = peak["step"]
     return first.reset_index(drop=True)[["run_id", "step", "peak_step", "value", "baseline", "ratio"]]
-
-
-def _previous(d: pd.DataFrame, mask: np.ndarray) -> np.ndarray:
-    """mask shifted by one row within each curve (False at a curve's first point)."""
-    prev = np.zeros(len(mask), dtype=bool)
-    prev[1:] = mask[:-1]
-    return prev & (d["pos"].to_numpy() > 0)
 
 
 def _ratio(value: np.ndarray, baseline: np.ndarray) -> np.ndarray:

@@ -40,16 +40,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from reportgen.detectors.base import Context
 from reportgen.detectors.curve_shapes import (
+    curve_blocks,
     curve_table,
     finite_curves,
     listed,
     loss_metrics,
     max_runs_field,
     plural,
-    rolling_within,
 )
+from reportgen.detectors.windows import clipped, medians
 from reportgen.findings import Finding
 from reportgen.sweep import Sweep
+from reportgen.sweep_history import Segments, category_codes, extremes, first_true
 
 
 class Thresholds(BaseModel):
@@ -70,7 +72,7 @@ class Thresholds(BaseModel):
 def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
     t: Thresholds = ctx.thresholds
     findings = []
-    for metric in loss_metrics(sweep):
+    for metric in loss_metrics(sweep, ctx.cache):
         d = finite_curves(sweep, metric, ctx.cache)
         table = curve_table(sweep, metric, ctx.cache)
         flat = flat_curves(d, table, t)
@@ -90,30 +92,51 @@ def detect(sweep: Sweep, ctx: Context) -> list[Finding]:
 
 
 def flat_curves(d: pd.DataFrame, table: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
-    """Per flat run: first, warmup_step, warmup_level, best_level, last, improvement, total_improvement.
-    `d` is the metric's finite_curves, `table` its curve_table. Index run_id."""
+    """Per flat run: first, warmup_step, warmup_level, best_level, end_level, last, improvement,
+    rise_after_best, total_improvement. `d` is the metric's finite_curves, `table` its curve_table.
+    Index run_id.
+
+    After the warm-up, each curve's points (`frac` at least `warmup_share`) are a block of its rows.
+    The smoothed levels at the block's two ends are two medians per curve; the best level needs the
+    whole smoothed block, but only for curves the ends leave in doubt: the best is at most the end
+    level, so a curve whose end level is already `min_improvement` below its warm-up level improved
+    enough (an exact bound, in floating point too: rounding is monotone)."""
     if d.empty:
         return pd.DataFrame()
-    first, last, n = table["first"], table["last"], table["n"]
-    post = d[d["frac"].to_numpy() >= t.warmup_share]
-    smoothed = rolling_within(post, post["value"].to_numpy(), t.smooth, "median", where="centred")
-    post = post.assign(smoothed=smoothed)
-    pg = post.groupby("run_id", sort=False, observed=True)
-    out = pd.DataFrame({"first": first}, index=table.index)  # assignments align on run_id, in run order
-    out["warmup_step"] = pg["step"].first()
-    out["warmup_level"] = pg["smoothed"].first()
-    out["best_level"] = pg["smoothed"].min()
-    out["end_level"] = pg["smoothed"].last()
-    out["last"] = last
-    scale = out["warmup_level"].abs()
+    blocks = curve_blocks(d)
+    start = first_true(blocks, d["frac"].to_numpy() >= t.warmup_share)
+    judged = (blocks.sizes >= t.min_points) & (start >= 0) & (blocks.stops - start >= 2)
+    post = Segments(start[judged], blocks.stops[judged])
+    value = d["value"].to_numpy()
+    first_rows, last_rows = post.starts, post.lasts
+    window = (-(t.smooth // 2), (t.smooth - 1) // 2)
+    warmup_level = medians(value, *clipped(post, first_rows, *window))
+    end_level = medians(value, *clipped(post, last_rows, *window))
+    scale = np.abs(warmup_level)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        open_ = ~((warmup_level - end_level) / scale >= t.min_improvement)
+    doubt = post.pick(open_)
+    rows = doubt.rows()
+    smoothed = medians(value, *clipped(doubt, rows, *window))
+    best_level = np.full(len(post), np.nan)
+    if len(rows):
+        sizes = doubt.sizes
+        best_level[open_] = extremes(Segments(doubt.offsets(), doubt.offsets() + sizes), smoothed, np.fmin)[0]
+    ids = d["run_id"].cat.categories[category_codes(d["run_id"])[post.starts]]
+    out = pd.DataFrame(
+        {
+            "first": table["first"].reindex(ids).to_numpy(),
+            "warmup_step": d["step"].to_numpy()[first_rows],
+            "warmup_level": warmup_level,
+            "best_level": best_level,
+            "end_level": end_level,
+            "last": table["last"].reindex(ids).to_numpy(),
+        },
+        index=pd.Index(ids, name="run_id"),
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         out["improvement"] = (out["warmup_level"] - out["best_level"]) / scale
         out["rise_after_best"] = (out["end_level"] - out["best_level"]) / scale
         out["total_improvement"] = (out["first"] - out["best_level"]) / out["first"].abs()
-    flat = (
-        (n >= t.min_points)
-        & (pg.size().reindex(out.index).fillna(0) >= 2)
-        & (out["improvement"] < t.min_improvement)
-        & (out["rise_after_best"] < t.max_rise)
-    )
-    return out[flat.fillna(False).to_numpy(dtype=bool)].rename_axis("run_id")
+    flat = open_ & (out["improvement"] < t.min_improvement) & (out["rise_after_best"] < t.max_rise)
+    return out[flat.to_numpy(dtype=bool)]

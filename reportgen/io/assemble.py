@@ -33,6 +33,7 @@ from reportgen.sweep import (
     SweepSchema,
     empty_history,
 )
+from reportgen.sweep_history import category_codes, curve_segments
 
 STATE_CANDIDATES = ("state", "State", "status", "Status")
 RUNTIME_CANDIDATES = (
@@ -260,13 +261,17 @@ def _metric_specs(
             warnings.append(f"history metric {old!r} clashes with reportgen's own {old!r}; renamed {new!r}")
         if clashes:
             history = history.assign(metric=history["metric"].cat.rename_categories(clashes))
-    hist_names = [str(m) for m in pd.unique(history["metric"])] if not history.empty else []
+    curves = curve_segments(history)
+    curve_metric = category_codes(history["metric"])[curves.starts]
+    categories = history["metric"].cat.categories
+    hist_names = [str(categories[m]) for m in pd.unique(curve_metric)]  # in order of appearance
     # a name already in the runs table (a param such as `seed` echoed into the log) keeps its column
     extra = [m for m in hist_names if m not in metric_names and m not in runs.columns]
     if extra:
-        # the last *logged* value, NaN included (groupby.last() would skip a diverged run's NaN);
-        # history is sorted by run, metric, step
-        rows = history[history["metric"].isin(extra)].drop_duplicates(["run_id", "metric"], keep="last")
+        # the last *logged* value, NaN included (groupby.last() would skip a diverged run's NaN): the
+        # last row of each curve, as the history is sorted by run, metric, step
+        ends = history.iloc[curves.lasts]
+        rows = ends[ends["metric"].isin(extra).to_numpy()]
         last = rows.pivot(index="run_id", columns="metric", values="value")
         last = last.reindex(index=runs["run_id"], columns=extra)
         runs = pd.concat([runs, pd.DataFrame(last.to_numpy(dtype="float64"), columns=extra)], axis=1)

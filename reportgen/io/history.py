@@ -179,19 +179,26 @@ def long_from_frame(
         raise InputError(
             f"history has no step column ({wanted}); columns are {_preview(df.columns)}", path=path
         )
-    run_key = join_keys(df, key_columns)
     metric_col = next((c for c in LONG_METRIC_COLUMNS if c in df.columns), None)
     value_col = next((c for c in LONG_VALUE_COLUMNS if c in df.columns), None)
     if metric_col is not None and value_col is not None:
+        key = df[key_columns[0]]
+        single = len(key_columns) == 1 and _is_text_category(key)
         out = pd.DataFrame(
             {
-                "run_key": run_key,
-                "step": pd.to_numeric(df[step_col], errors="coerce"),
-                "metric": df[metric_col].astype("str"),
+                "run_key": _text_labels(key) if single else join_keys(df, key_columns),
+                # float64 now, as keyed_history takes it, so the file's own column can be freed after this
+                "step": pd.to_numeric(df[step_col], errors="coerce").astype("float64"),
+                "metric": _text_labels(df[metric_col])
+                if _is_text_category(df[metric_col])
+                else df[metric_col].astype("str"),
                 "value": pd.to_numeric(df[value_col], errors="coerce").astype("float64"),
-            }
+            },
+            copy=False,  # no defensive copy, no stacking of the float columns
         )
-        return out[out["step"].notna()].reset_index(drop=True), step_col
+        has_step = out["step"].notna().to_numpy()
+        return (out if has_step.all() else out[has_step].reset_index(drop=True)), step_col
+    run_key = join_keys(df, key_columns)
     value_cols = [c for c in metric_candidates(list(df.columns), step_col) if c not in key_columns]
     if not value_cols:
         raise InputError("history has no metric columns besides the run id and step", path=path)
@@ -211,6 +218,25 @@ def join_keys(df: pd.DataFrame, key_columns: Sequence[str]) -> pd.Series:
     for col in key_columns[1:]:
         key = key + "/" + df[col].astype("string")
     return key
+
+
+def _is_text_category(column: pd.Series) -> bool:
+    return isinstance(column.dtype, pd.CategoricalDtype) and pd.api.types.is_string_dtype(
+        column.cat.categories.dtype
+    )
+
+
+def _text_labels(column: pd.Series) -> pd.Series:
+    """A categorical text column as `pd.factorize` would number its values: only the values present, in
+    order of first appearance (so warnings name the first unknown run key in file order), as the string
+    column would give, at the cost of one pass over the integer codes instead of one string per row."""
+    found = column.cat.codes.to_numpy()
+    present = pd.unique(found)
+    present = present[present >= 0]
+    renumber = np.full(len(column.cat.categories) + 1, -1, dtype=np.int32)
+    renumber[present] = np.arange(len(present), dtype=np.int32)
+    labels = column.cat.categories[present].astype("str")
+    return pd.Series(pd.Categorical.from_codes(renumber[found], categories=labels), index=column.index)
 
 
 def _preview(columns: Sequence[object], limit: int = 8) -> str:
@@ -238,7 +264,7 @@ def read_history_file(
         df = read_csv_table(path, warnings, na_values=[""])
         logged = df.notna()
     elif kind == "parquet":
-        df, logged = _parquet_with_mask(path)
+        df, logged = _parquet_with_mask(path, [*(key_columns or candidates), *LONG_METRIC_COLUMNS])
     else:
         df = read_table(path, warnings)
     if key_columns is None:
@@ -255,17 +281,33 @@ def read_history_file(
     )
 
 
-def _parquet_with_mask(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A Parquet history and its logged mask (null = not logged; a float NaN was logged)."""
+def _parquet_with_mask(path: Path, labels: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """A Parquet history and, for a wide table, its logged mask (null = not logged; a float NaN was
+    logged). A long table (metric and value columns) needs no mask, since each of its rows was logged,
+    and its text columns among `labels` (run keys, metric names) are read as categoricals: one string per
+    distinct value instead of one per row."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(path)
+        schema = pq.read_schema(path)
+        names = set(schema.names)
+        long = bool(names.intersection(LONG_METRIC_COLUMNS)) and bool(names.intersection(LONG_VALUE_COLUMNS))
+        text = [
+            f.name
+            for f in schema
+            if f.name in labels and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
+        ]
+        table = pq.read_table(path, read_dictionary=text if long else None)
     except (pa.ArrowException, OSError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"not a readable Parquet file ({first})", path=path) from None
+    if long:
+        df = table.to_pandas(self_destruct=True)
+        del table
+        pa.default_memory_pool().release_unused()  # the decoding buffers, back to the system now
+        return df, None
     logged = pd.DataFrame(
         {
             name: pc.invert(pc.is_null(table.column(name))).to_numpy(zero_copy_only=False)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from reportgen.errors import InputError
 from reportgen.io import infer
 from reportgen.io.options import LoadOptions
 from reportgen.io.raw import RawSweep
+from reportgen.io.run_history import codes
 from reportgen.sweep import Source
 
 # W&B summary bookkeeping: after these, an API dump's columns are summary values
@@ -34,12 +36,43 @@ def require_columns(df: pd.DataFrame, cols: Sequence[str], path: str, flag: str)
 
 def varying_history_metrics(history: pd.DataFrame | None) -> set[str]:
     """History metrics that change within some run. A value logged constant at every step (a W&B
-    history echoing `seed` from the config) is config, and is left to the usual role inference."""
+    history echoing `seed` from the config) is config, and is left to the usual role inference.
+
+    A (run key, metric) series varies when one of its values differs from any one of its values (NaN
+    equal to NaN, as `nunique(dropna=False)` counts them): two passes over integer codes, in chunks of
+    rows so that no temporary spans the whole history."""
     if history is None or history.empty:
         return set()
-    per_run = history.groupby(["metric", "run_key"], observed=True)["value"].nunique(dropna=False)
-    varying = per_run.groupby(level="metric", observed=True).max()
-    return {str(m) for m, n in varying.items() if n > 1}
+    keys, _ = codes(history["run_key"])
+    metrics, names = codes(history["metric"])
+    value = history["value"].to_numpy(dtype="float64")
+    width = max(len(names), 1)
+    dense = (int(keys.max()) + 1) * width <= 4 * len(value) + _CHUNK
+    # few rows for many (key, metric) pairs: number the pairs that occur, with one hash over the rows
+    numbered = None if dense else pd.factorize(keys.astype(np.int64) * width + metrics)[0]
+
+    def series(rows: slice) -> tuple[np.ndarray, np.ndarray]:
+        """(series number, known) of a chunk of rows; missing keys and metrics are not known."""
+        known = (keys[rows] >= 0) & (metrics[rows] >= 0)
+        number = keys[rows].astype(np.int64) * width + metrics[rows] if numbered is None else numbered[rows]
+        return np.where(known, number, 0), known
+
+    chunks = [slice(at, at + _CHUNK) for at in range(0, len(value), _CHUNK)]
+    size = (int(keys.max()) + 1) * width if numbered is None else int(numbered.max()) + 1
+    reference = np.full(max(size, 1), np.nan)
+    for rows in chunks:  # repeated numbers keep one of their values: any one will do
+        number, known = series(rows)
+        reference[number[known]] = value[rows][known]
+    varying = np.zeros(width, dtype=bool)
+    for rows in chunks:
+        number, known = series(rows)
+        mine, other = value[rows], reference[number]
+        differs = known & ~((mine == other) | (np.isnan(mine) & np.isnan(other)))
+        varying[metrics[rows][differs]] = True
+    return {names[m] for m in np.flatnonzero(varying)}
+
+
+_CHUNK = 1 << 20
 
 
 def split_columns(
