@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import json
 import os
 import sys
@@ -12,7 +14,7 @@ from typing import Any
 
 BASELINE_NOTE = (
     "the naive baseline (the same model given the runs table as CSV, no detectors, no checker) needs an "
-    "LLM: run with --llm openai (issue 9 brings a local model)"
+    "LLM: run with --llm local or --llm openai"
 )
 
 
@@ -27,9 +29,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--cases", type=Path, default=None, help="hand-written cases folder (default: the bundled cases)"
     )
     p.add_argument(
-        "--llm", choices=("offline", "openai"), default="offline", help="writer backend (default offline)"
+        "--llm",
+        choices=("offline", "openai", "local"),
+        default="offline",
+        help="writer backend (default offline)",
     )
     p.add_argument("--model", default=None, help="model for --llm openai (default $REPORTGEN_MODEL)")
+    p.add_argument(
+        "--model-path",
+        type=Path,
+        default=None,
+        help="GGUF model for --llm local (default: $REPORTGEN_MODEL_PATH, else the bundled SmolLM2)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the perturbation generator (default 0)")
     p.add_argument("--sweeps", default=None, help="comma-separated bundled sweeps to use (default: all)")
     p.add_argument("--checker-only", action="store_true", help="skip the writer")
@@ -39,16 +50,53 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=run_eval)
 
 
-def _writer_factory(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-
+def _writer_factory(args: argparse.Namespace, server: Any):  # type: ignore[no-untyped-def]
+    """A new writer per sweep (each report gets its own usage and deadline)."""
     if args.llm == "offline":
         from reportgen.report.offline_writer import OfflineWriter
 
         return OfflineWriter
+    if args.llm == "local":
+        from reportgen.llm.local_server import local_writer
+
+        return lambda: local_writer(
+            server.base_url, server.model_name, time.monotonic() + 300, server.http_client()
+        )
+    if args.model_path is not None:
+        from reportgen.errors import UsageError
+
+        raise UsageError("--model-path is for --llm local")
     model = _model(args)
     from reportgen.llm.openai_writer import OpenAIWriter
 
     return lambda: OpenAIWriter(model=model, deadline=time.monotonic() + 300)
+
+
+def _baseline(args: argparse.Namespace, server: Any, sweeps: list[str] | None) -> dict[str, Any]:
+    """The naive baseline with the same model, prompt budget, answer limit and sampling as the writer."""
+    from reportgen.eval.naive import evaluate_naive
+
+    if args.llm == "openai":
+        return evaluate_naive(_model(args), sweeps)
+    import openai
+
+    from reportgen.llm.local_server import COMPLETION_TOKENS, LOCAL_BUDGET, SAMPLING, SEED
+
+    client = openai.OpenAI(
+        base_url=server.base_url,
+        api_key="no-key",
+        max_retries=0,
+        timeout=600,
+        http_client=server.http_client(),
+    )
+    return evaluate_naive(
+        server.model_name,
+        sweeps,
+        client,
+        prompt_budget=LOCAL_BUDGET.prompt_tokens,
+        max_tokens=COMPLETION_TOKENS,
+        options={"seed": SEED, "extra_body": SAMPLING},
+    )
 
 
 def _model(args: argparse.Namespace) -> str:
@@ -76,14 +124,19 @@ def run_eval(args: argparse.Namespace) -> int:
         if unknown:
             raise UsageError(f"unknown sweep(s) {', '.join(unknown)}; bundled: {', '.join(sweep_names())}")
     card["checker"] = evaluate_checker(args.cases or CASES_DIR, args.seed, sweeps)
-    if not args.checker_only:
-        card["writer"] = evaluate_writer(_writer_factory(args), args.llm, sweeps)
-    if args.llm == "openai" and not args.checker_only:
-        from reportgen.eval.naive import evaluate_naive
+    with contextlib.ExitStack() as stack:  # a local server runs for the writer and baseline rows only
+        server = None
+        if args.llm == "local" and not args.checker_only:
+            from reportgen.llm.local_server import LocalServer
 
-        card["baseline"] = evaluate_naive(_model(args), sweeps)
-    else:
-        card["baseline"] = {"status": "not run", "reason": BASELINE_NOTE}
+            server = stack.enter_context(LocalServer(args.model_path))
+            card["server"] = dataclasses.asdict(server.info) if server.info else None
+        if not args.checker_only:
+            card["writer"] = evaluate_writer(_writer_factory(args, server), args.llm, sweeps)
+        if args.llm != "offline" and not args.checker_only:
+            card["baseline"] = _baseline(args, server, sweeps)
+        else:
+            card["baseline"] = {"status": "not run", "reason": BASELINE_NOTE}
     card["seconds"] = round(time.perf_counter() - start, 2)
     text = json.dumps(card, indent=2) + "\n"
     if args.output is not None:
@@ -122,20 +175,25 @@ def render_text(card: dict[str, Any]) -> str:
         t = w["totals"]
         lines += [
             "",
-            f"writer ({w['writer']}): {w['reports']} reports, contradicted before/after repair "
-            f"{t['contradicted_before_repair']}/{t['contradicted_after_repair']}, verified share "
-            f"{w['verified_share']}, high-severity coverage {w['high_severity_coverage']} "
+            f"writer ({w['writer']}): {w['reports']} reports, verified share {w['verified_share']}, "
+            f"high-severity coverage {w['high_severity_coverage']} "
             f"({t['high_severity_cited']}/{t['high_severity_findings']}), "
-            f"schema-valid {w['schema_valid_rate']}, "
-            f"calls {t['calls']}, tokens {t['tokens']}, {t['seconds']:.1f} s",
+            f"schema-valid {w['schema_valid_rate']}, calls {t['calls']}, tokens {t['tokens']}, "
+            f"{t['seconds']:.1f} s",
+            f"  contradicted claims: first drafts {t['contradicted_before_repair']} of "
+            f"{t['first_draft_claims']} (rate {w['contradicted_rate_before_repair']}), published "
+            f"{t['contradicted_after_repair']} of {t['claims']} (rate {w['contradicted_rate_after_repair']})",
+            f"  answers sent back: {t['schema_reasks']} for the schema or ids, {t['checker_reasks']} for "
+            f"contradicted claims (share of calls {w['reask_share']}); sections given the offline text "
+            f"{t['fallback_sections']}",
         ]
     b = card["baseline"]
     if b.get("status") == "run":
         lines += [
             "",
             f"naive baseline ({b['model']}, the runs table as CSV, no detectors, no checker): "
-            f"{b['reports']} reports, "
-            f"{b['contradicted']} contradicted claims, verified share {b['verified_share']}",
+            f"{b['reports']} reports, {b['contradicted']} contradicted of {b['claims']} claims "
+            f"(rate {b['contradicted_rate']}), verified share {b['verified_share']}",
         ]
     else:
         lines += ["", f"baseline: {b['reason']}"]

@@ -1,14 +1,16 @@
 """`reportgen report EXPORT [-o report.md|report.html|report.json]`: the fact-checked sweep report.
 
 The writer is chosen with ``--llm``: ``openai`` when ``OPENAI_API_KEY`` or ``OPENAI_BASE_URL`` is set and
-non-empty, else ``offline`` (jinja2 prose from the findings, no key needed). The format comes from the
-``-o`` suffix or ``--format`` (Markdown on stdout by default). Progress goes to stderr, only on a terminal
-and without ``--quiet``.
+non-empty, else ``offline`` (jinja2 prose from the findings, no key needed). ``local`` starts llama.cpp's
+server in this process for the run (``--model-path`` or the bundled SmolLM2, see ``llm.local_server``).
+The format comes from the ``-o`` suffix or ``--format`` (Markdown on stdout by default). Progress goes to
+stderr, only on a terminal and without ``--quiet``. ``--record`` writes the LLM exchanges, scrubbed.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -48,7 +50,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     w.add_argument("--model", help="model name for --llm openai (default: $REPORTGEN_MODEL)")
     w.add_argument(
+        "--model-path",
+        type=Path,
+        help="GGUF model for --llm local (default: $REPORTGEN_MODEL_PATH, else the bundled SmolLM2)",
+    )
+    w.add_argument(
         "--deadline", type=float, default=300.0, help="seconds for all LLM work before falling back"
+    )
+    w.add_argument(
+        "--record",
+        type=Path,
+        metavar="FILE.json",
+        help="write every LLM request and response here, secrets scrubbed (for bug reports and replays)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -88,20 +101,35 @@ class _Progress:
             print(f"reportgen: {message} ({time.monotonic() - self.started:.1f}s)", file=sys.stderr)
 
 
-def _writer(kind: str, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _writer(kind: str, args: argparse.Namespace, stack: contextlib.ExitStack):  # type: ignore[no-untyped-def]
+    """The writer for ``kind``; a local server is started on ``stack`` and stops when it closes."""
     if kind == "offline":
+        if args.record is not None:
+            raise UsageError("--record needs an LLM writer (--llm openai or --llm local)")
         from reportgen.report.offline_writer import OfflineWriter
 
         return OfflineWriter()
     if kind == "local":
-        raise UsageError("--llm local is not available yet; use --llm offline or an OpenAI-compatible server")
+        from reportgen.llm.local_server import LocalServer, local_writer
+
+        server = stack.enter_context(LocalServer(args.model_path))
+        client = server.http_client(args.record)
+        return local_writer(server.base_url, server.model_name, time.monotonic() + args.deadline, client)
+    recorder = None
+    if args.record is not None:
+        from reportgen.llm.replay import recording_client
+
+        secret = os.environ.get("OPENAI_API_KEY", "")
+        recorder = stack.enter_context(recording_client(args.record, secrets=[secret] if secret else []))
+    if args.model_path is not None:
+        raise UsageError("--model-path is for --llm local")
     from reportgen.llm.openai_writer import OpenAIWriter
 
     model = args.model or os.environ.get("REPORTGEN_MODEL", "").strip()
     if not model:
         raise UsageError("--llm openai needs a model: pass --model or set REPORTGEN_MODEL")
     # one deadline for every call of the report; the composer falls back to the offline text after it
-    return OpenAIWriter(model=model, deadline=time.monotonic() + args.deadline)
+    return OpenAIWriter(model=model, deadline=time.monotonic() + args.deadline, http_client=recorder)
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -114,16 +142,19 @@ def run_report(args: argparse.Namespace) -> int:
 
     fmt = output_format(args)
     kind = choose_llm(args.llm)
-    writer = _writer(kind, args)
     progress = _Progress(args.quiet)
-    config = load_detect_config(args.config, sets=args.set)
-    progress(f"loading {args.export}")
-    sweep = load_sweep(args.export, load_options_from(args))
-    progress(f"{len(sweep.runs)} runs loaded; detecting")
-    detection = run_detectors(sweep, config)
-    facts = build_factsheet(sweep, detection)
-    progress(f"{len(detection.findings)} findings; writing with the {kind} writer")
-    report = compose(sweep, detection, facts, writer, title=args.title, deadline_s=args.deadline)
+    with contextlib.ExitStack() as stack:  # a local server stops when the block ends, Ctrl-C included
+        if kind == "local":
+            progress("starting llama.cpp on 127.0.0.1")
+        writer = _writer(kind, args, stack)  # before loading: a bad writer setup fails fast
+        config = load_detect_config(args.config, sets=args.set)
+        progress(f"loading {args.export}")
+        sweep = load_sweep(args.export, load_options_from(args))
+        progress(f"{len(sweep.runs)} runs loaded; detecting")
+        detection = run_detectors(sweep, config)
+        facts = build_factsheet(sweep, detection)
+        progress(f"{len(detection.findings)} findings; writing with the {kind} writer")
+        report = compose(sweep, detection, facts, writer, title=args.title, deadline_s=args.deadline)
     progress("rendering")
     text = _render(report, fmt)
     if args.output:

@@ -21,21 +21,33 @@ PROMPT_BUDGET = 8_000
 MAX_COMPLETION_TOKENS = 2_048
 
 
-def _prompt(runs_csv: list[str], total: int) -> tuple[str, int]:
-    """The prompt with as many rows as fit the budget, and how many that was."""
+def _prompt(runs_csv: list[str], total: int, budget: int = PROMPT_BUDGET) -> tuple[str, int]:
+    """The prompt with as many rows as fit ``budget`` tokens, and how many that was."""
     header, rows = runs_csv[0], runs_csv[1:]
     shown = len(rows)
     while True:
         csv = "\n".join([header, *rows[:shown]])
         fence = "=" * 8 + hashlib.sha256(csv.encode()).hexdigest()[:8]
         text = render(NaiveReportContext(fence=fence, csv=csv, runs=total, rows_shown=shown))
-        if count_tokens(text) <= PROMPT_BUDGET or shown == 0:
+        if count_tokens(text) <= budget or shown == 0:
             return text, shown
         shown = max(0, shown // 2 if shown > 8 else shown - 1)
 
 
-def evaluate_naive(model: str, sweeps: list[str] | None = None, client: Any = None) -> dict[str, Any]:
-    """Ask ``model`` for each bundled sweep's report from its CSV alone and check what it writes."""
+def evaluate_naive(
+    model: str,
+    sweeps: list[str] | None = None,
+    client: Any = None,
+    *,
+    prompt_budget: int = PROMPT_BUDGET,
+    max_tokens: int = MAX_COMPLETION_TOKENS,
+    options: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Ask ``model`` for each bundled sweep's report from its CSV alone and check what it writes.
+
+    ``prompt_budget`` and ``max_tokens`` should be the real writer's, so the two rows get the same room;
+    ``options`` are further request fields, the same as the real writer sends (a local server's seed and
+    sampling settings)."""
     import openai
 
     from reportgen.factcheck.verify import check_markdown
@@ -50,13 +62,14 @@ def evaluate_naive(model: str, sweeps: list[str] | None = None, client: Any = No
         loaded = load_eval_sweep(name)
         table = loaded.sweep.runs.drop(columns=["state_raw"], errors="ignore")
         lines = table.to_csv(index=False).splitlines()
-        prompt, shown = _prompt(lines, len(table))
+        prompt, shown = _prompt(lines, len(table), prompt_budget)
         start = time.perf_counter()
         answer = client.chat.completions.create(
             model=model,
             messages=[{"role": "user", "content": prompt}],
             temperature=0,
-            max_tokens=MAX_COMPLETION_TOKENS,
+            max_tokens=max_tokens,
+            **(options or {}),
         )
         markdown = answer.choices[0].message.content or ""
         verdicts = check_markdown(markdown, loaded.facts, loaded.vocab)
@@ -79,5 +92,6 @@ def evaluate_naive(model: str, sweeps: list[str] | None = None, client: Any = No
         "reports": len(rows),
         "contradicted": sum(r["contradicted"] for r in rows),
         "verified_share": round(sum(r["supported"] for r in rows) / claims, 4) if claims else None,
+        "contradicted_rate": round(sum(r["contradicted"] for r in rows) / claims, 4) if claims else None,
         "per_sweep": rows,
     }

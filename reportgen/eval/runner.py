@@ -54,7 +54,8 @@ def evaluate_writer(
     for sweep_name in sweep_names() if sweeps is None else sweeps:
         loaded = load_eval_sweep(sweep_name)
         start = time.perf_counter()
-        report = compose(loaded.sweep, loaded.detection, loaded.facts, make_writer())
+        writer = make_writer()
+        report = compose(loaded.sweep, loaded.detection, loaded.facts, writer)
         seconds = time.perf_counter() - start
         markdown = render_markdown(report)
         verdicts = check_markdown(markdown, loaded.facts, loaded.vocab)
@@ -70,12 +71,18 @@ def evaluate_writer(
                 "sweep": sweep_name,
                 "claims": len(verdicts),
                 "supported": sum(v.verdict == "supported" for v in verdicts),
-                "contradicted_before_repair": fc.corrected + fc.removed,
+                "first_draft_claims": fc.first_draft_claims,
+                "contradicted_before_repair": fc.first_draft_contradicted,
                 "contradicted_after_repair": sum(v.verdict == "contradicted" for v in verdicts),
                 "high_severity_findings": len(high),
                 "high_severity_cited": sum(f in report.findings for f in high),
                 "schema_valid": valid,
                 "calls": manifest.calls,
+                # answers sent back: for breaking the schema, citing unknown ids or being cut off (the
+                # writer's own re-asks), and for contradicted claims (the checker's, in compose)
+                "schema_reasks": writer.usage.reasks,
+                "checker_reasks": manifest.reasks - writer.usage.reasks,
+                "fallback_sections": len(fc.replaced_sections),
                 "tokens": manifest.prompt_tokens + manifest.completion_tokens,
                 "seconds": round(seconds, 3),
             }
@@ -95,9 +102,21 @@ def evaluate_writer(
             else None
         ),
         "schema_valid_rate": round(sum(r["schema_valid"] for r in rows) / len(rows), 4) if rows else None,
+        # contradicted claims per claim: the first drafts' prose, then the whole published report
+        "contradicted_rate_before_repair": _rate(total, "contradicted_before_repair", "first_draft_claims"),
+        "contradicted_rate_after_repair": _rate(total, "contradicted_after_repair", "claims"),
+        "reask_share": (
+            round((total["schema_reasks"] + total["checker_reasks"]) / total["calls"], 4)
+            if rows and total["calls"]
+            else None
+        ),
         "totals": total,
         "per_sweep": rows,
     }
+
+
+def _rate(total: dict[str, Any], part: str, whole: str) -> float | None:
+    return round(total[part] / total[whole], 4) if total and total[whole] else None
 
 
 def machine() -> dict[str, Any]:

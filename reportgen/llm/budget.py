@@ -49,9 +49,12 @@ class Budget:
             )
 
 
-def count_request(messages: Sequence[dict[str, str]], response_format: dict[str, object]) -> int:
-    """Prompt tokens of one chat request: every message, its framing, and the response schema."""
+def count_request(messages: Sequence[dict[str, str]], response_format: dict[str, object] | None) -> int:
+    """Prompt tokens of one chat request: every message, its framing, and the response schema (None for
+    a server that does not put the schema in the prompt, like llama.cpp, which compiles it to a grammar)."""
     text_tokens = sum(count_tokens(m["content"]) + MESSAGE_OVERHEAD for m in messages)
+    if response_format is None:
+        return text_tokens + REPLY_OVERHEAD
     return text_tokens + REPLY_OVERHEAD + count_tokens(json.dumps(response_format, separators=(",", ":")))
 
 

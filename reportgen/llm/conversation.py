@@ -59,10 +59,14 @@ class Conversation:
     answer: str | None = None
     fix: str | None = None
     shortened: bool = False
+    ordered: bool = False
 
     @classmethod
-    def start(cls, brief: Brief, feedback: list[Problem] | None, limits: Limits) -> Conversation:
-        """The first request: system prompt and the brief, with the checker's problems when re-asked."""
+    def start(
+        cls, brief: Brief, feedback: list[Problem] | None, limits: Limits, ordered: bool = False
+    ) -> Conversation:
+        """The first request: system prompt and the brief, with the checker's problems when re-asked;
+        ``ordered`` fixes the sections' order in the schema (``prose_schema``)."""
         fence, data = data_block(brief)
         user = WriteReportContext(
             data_tag=DATA_TAG,
@@ -74,11 +78,13 @@ class Conversation:
                 for s in brief.sections
             ],
             limits=limits,
+            # the compact schema: the order is in the section list above, and the ordered one repeats the
+            # section schema once per section (it goes only to the server, in response_format)
             answer_schema=json.dumps(prose_schema(brief, limits), separators=(",", ":")),
             fix_request=fix_request(feedback, truncated=False, limits=limits) if feedback else "",
         )
         system = render(SystemContext(data_tag=DATA_TAG)).strip()
-        return cls(brief=brief, limits=limits, system=system, request=render(user).strip())
+        return cls(brief=brief, limits=limits, system=system, request=render(user).strip(), ordered=ordered)
 
     @property
     def messages(self) -> list[Message]:
@@ -97,7 +103,7 @@ class Conversation:
 
     def response_format(self) -> dict[str, Any]:
         """The structured-output request for this conversation's schema."""
-        schema = prose_schema(self.brief, self.limits)
+        schema = prose_schema(self.brief, self.limits, self.ordered)
         return {"type": "json_schema", "json_schema": {"name": SCHEMA_NAME, "strict": True, "schema": schema}}
 
     def reask(self, answer: str, problems: list[Problem]) -> None:

@@ -68,8 +68,6 @@ class _Reask(Exception):
 class OpenAIWriter:
     """A ``Writer`` over the chat-completions API with structured output, validated on the client."""
 
-    name = "openai"
-
     def __init__(
         self,
         model: str,
@@ -84,18 +82,29 @@ class OpenAIWriter:
         limits: Limits | None = None,
         max_completion_tokens: int = 4096,
         temperature: float | None = None,
+        seed: int | None = None,
+        extra_body: dict[str, Any] | None = None,
+        name: str = "openai",
+        ordered_sections: bool = False,
+        schema_in_prompt: bool = True,
         http_client: httpx2.Client | None = None,
     ) -> None:
         """``deadline`` is a ``time.monotonic()`` instant after which no call starts and past which a call
         in flight is abandoned (its transport retries and ``Retry-After`` sleeps included); each call's
-        timeout is also cut to the time left. ``http_client`` lets tests and ``replay`` swap the
-        transport."""
+        timeout is also cut to the time left. ``extra_body`` carries a server's own sampling fields
+        (llama.cpp's ``repeat_penalty``, say); ``ordered_sections`` asks for the sections as a fixed
+        sequence (``schema.prose_schema``; for grammar-constrained servers, not OpenAI's strict mode);
+        ``schema_in_prompt`` False leaves ``response_format`` out of the token count, for servers that
+        turn it into a grammar instead of prompt text (llama.cpp). ``name`` is what the manifest calls the
+        writer.
+        ``http_client`` lets tests and ``replay`` swap the transport."""
         base = base_url or os.environ.get("OPENAI_BASE_URL") or None
         key = api_key or os.environ.get("OPENAI_API_KEY") or None
         if key is None and base is None:
             raise WriterConfigError("OPENAI_API_KEY is not set (or set OPENAI_BASE_URL for a local server)")
         if max_attempts < 1:
             raise WriterConfigError(f"max_attempts must be at least 1, not {max_attempts}")
+        self.name = name
         self.model: str | None = model  # the Writer protocol's type; requests use _model
         self._model = model
         self.usage = Usage(templates=template_hashes())
@@ -103,6 +112,8 @@ class OpenAIWriter:
         self.budget = budget or Budget()
         self.limits = limits or Limits()
         self.max_attempts = max_attempts
+        self.ordered_sections = ordered_sections
+        self.schema_in_prompt = schema_in_prompt
         self.timeout = timeout
         self._secrets = (key,) if key else ()
         self._client = openai.OpenAI(
@@ -120,6 +131,10 @@ class OpenAIWriter:
         }
         if temperature is not None:
             self._request_options["temperature"] = temperature
+        if seed is not None:
+            self._request_options["seed"] = seed
+        if extra_body:
+            self._request_options["extra_body"] = dict(extra_body)
 
     def write(self, brief: Brief, feedback: list[Problem] | None = None) -> Prose:
         """Prose for ``brief``; with ``feedback``, the checker's problems are quoted in the request."""
@@ -131,14 +146,13 @@ class OpenAIWriter:
 
     def _write(self, brief: Brief, feedback: list[Problem] | None) -> Prose:
         def first_request(candidate: Brief) -> int:
-            convo = Conversation.start(candidate, feedback, self.limits)
-            return count_request(convo.messages, convo.response_format())
+            return self._count(Conversation.start(candidate, feedback, self.limits, self.ordered_sections))
 
         fitted = fit_brief(brief, first_request, self.budget)
         self.usage.budget_reductions += [
             r for r in fitted.reductions if r not in self.usage.budget_reductions
         ]
-        convo = Conversation.start(fitted.brief, feedback, self.limits)
+        convo = Conversation.start(fitted.brief, feedback, self.limits, self.ordered_sections)
         retrying = Retrying(
             stop=self._stop,
             retry=retry_if_exception_type(_Reask),
@@ -160,12 +174,12 @@ class OpenAIWriter:
 
     def _attempt(self, convo: Conversation) -> Prose:
         """One call: send the conversation, validate the answer, and prepare the re-ask when it fails."""
-        tokens = count_request(convo.messages, convo.response_format())
+        tokens = self._count(convo)
         if tokens > self.budget.prompt_tokens and convo.drop_answer():
             self.usage.notes.append(
                 f"re-ask {self.usage.reasks}: sent without the rejected answer to fit the budget"
             )
-            tokens = count_request(convo.messages, convo.response_format())
+            tokens = self._count(convo)
         if tokens > self.budget.prompt_tokens:
             raise PromptBudgetError(
                 f"the re-ask needs {tokens:,} prompt tokens, over the budget of {self.budget.prompt_tokens:,}"
@@ -190,6 +204,10 @@ class OpenAIWriter:
             return prose
         convo.reask(choice.message.content or "", problems)
         raise _Reask(problems)
+
+    def _count(self, convo: Conversation) -> int:
+        """The prompt tokens ``convo``'s next request costs on this server."""
+        return count_request(convo.messages, convo.response_format() if self.schema_in_prompt else None)
 
     def _call(self, convo: Conversation, counted_tokens: int) -> ChatCompletion:
         """One chat-completions request (the client may retry its transport inside it)."""

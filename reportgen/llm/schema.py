@@ -43,8 +43,12 @@ class Limits:
         )
 
 
-def prose_schema(brief: Brief, limits: Limits) -> dict[str, Any]:
-    """The strict JSON schema of ``Prose`` for this brief and these limits."""
+def prose_schema(brief: Brief, limits: Limits, ordered: bool = False) -> dict[str, Any]:
+    """The strict JSON schema of ``Prose`` for this brief and these limits.
+
+    ``ordered`` turns ``sections`` into a fixed sequence, one ``prefixItems`` entry per brief section
+    with its key as a ``const``: a grammar-constrained server (llama.cpp) then cannot repeat or skip a
+    section. OpenAI's strict mode does not take ``prefixItems``, hence the default."""
     root = Prose.model_json_schema()
     schema = _strict(_inline(root, root.get("$defs", {})))
     ids = sorted(brief.finding_ids())
@@ -67,7 +71,18 @@ def prose_schema(brief: Brief, limits: Limits) -> dict[str, Any]:
     recommendation["title"]["maxLength"] = limits.recommendation_title_chars
     recommendation["text"]["maxLength"] = limits.recommendation_chars
     _bound_cites(recommendation["cites"], ids, limits)
+    if ordered:
+        item = sections.pop("items")
+        # minItems = maxItems = len(keys) already bounds the sequence; llama.cpp rejects "items": false
+        sections["prefixItems"] = [_with_key(item, key) for key in keys]
     return schema
+
+
+def _with_key(section: dict[str, Any], key: str) -> dict[str, Any]:
+    """The section item schema with ``key`` fixed to one value."""
+    fixed = copy.deepcopy(section)
+    fixed["properties"]["key"] = {"type": "string", "const": key}
+    return fixed
 
 
 def _bound_cites(cites: dict[str, Any], ids: list[str], limits: Limits) -> None:

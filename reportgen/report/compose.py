@@ -60,6 +60,8 @@ class _Tally:
     corrected: int = 0
     removed: int = 0
     reasks: int = 0  # re-asks for contradicted claims (the writer counts its own schema re-asks)
+    first_draft_claims: int = 0
+    first_draft_contradicted: int = 0
     replaced: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -142,6 +144,8 @@ def compose(
             claims_checked=tally.checked,
             supported=tally.supported,
             unverifiable=tally.unverifiable,
+            first_draft_claims=tally.first_draft_claims,
+            first_draft_contradicted=tally.first_draft_contradicted,
             corrected=tally.corrected,
             removed=tally.removed,
             replaced_sections=tally.replaced,
@@ -202,6 +206,14 @@ class _Checker:
         return self.seen[key]
 
 
+def _verdicts(prose: Prose, check: _Checker, titles: dict[str, str]) -> list[Verdict]:
+    """Every claim's verdict in ``prose`` (cached by the checker, so ``_problems`` costs nothing more)."""
+    out = [
+        v for s in prose.sections for p in s.paragraphs for v in check(p.text, titles.get(s.key, s.key))[1]
+    ]
+    return out + [v for r in prose.recommendations for v in check(r.text, "Recommendations")[1]]
+
+
 def _problems(prose: Prose, the_brief: Brief, check: _Checker, titles: dict[str, str]) -> list[Problem]:
     known = the_brief.finding_ids()
     out: list[Problem] = []
@@ -249,6 +261,9 @@ def _write_and_reask(
         problems = _problems(prose, the_brief, check, titles)
         if state["first"] is None:
             state["first"] = len(problems)
+            verdicts = _verdicts(prose, check, titles)
+            tally.first_draft_claims = len(verdicts)
+            tally.first_draft_contradicted = sum(v.verdict == "contradicted" for v in verdicts)
         state["feedback"] = problems
         state["last"] = (prose, problems)
         return prose, problems

@@ -130,6 +130,8 @@ class FactCheck(BaseModel):
     claims_checked: int = 0
     supported: int = 0
     unverifiable: int = 0
+    first_draft_claims: int = Field(0, description="claims in the writer's first draft, before any repair")
+    first_draft_contradicted: int = Field(0, description="of them contradicted by the data")
     corrected: int = Field(0, description="contradicted claims fixed by a re-ask")
     removed: int = Field(0, description="sentences dropped because they stayed contradicted")
     replaced_sections: list[str] = Field(default_factory=list, description="sections given the offline text")

@@ -47,7 +47,8 @@ def cli_env(chat_server: ChatServer, monkeypatch: pytest.MonkeyPatch, tmp_path: 
 
     def recording(self: OpenAIWriter, *args: Any, **kwargs: Any) -> None:
         path = recordings / f"exchanges-{len(list(recordings.iterdir()))}.json"
-        kwargs.setdefault("http_client", recording_client(path))
+        if kwargs.get("http_client") is None:  # the CLI passes None without --record
+            kwargs["http_client"] = recording_client(path)
         original(self, *args, **kwargs)
 
     monkeypatch.setattr(OpenAIWriter, "__init__", recording)

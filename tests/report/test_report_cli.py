@@ -101,7 +101,9 @@ def test_markdown_goes_to_stdout_by_default(capsys) -> None:  # type: ignore[no-
     ("extra", "message"),
     [
         (["-o", "report.pdf"], "unknown report format 'pdf'"),
-        (["--llm", "local"], "--llm local is not available yet"),
+        (["--llm", "local", "--model-path", "missing.gguf"], "missing.gguf: no such model file"),
+        (["--llm", "offline", "--record", "x.json"], "--record needs an LLM writer"),
+        (["--llm", "openai", "--model", "m", "--model-path", "m.gguf"], "--model-path is for --llm local"),
         (["--llm", "openai"], "needs a model"),
     ],
 )
