@@ -90,6 +90,7 @@ def evaluate_naive(
         "status": "run",
         "model": model,
         "reports": len(rows),
+        "claims": claims,
         "contradicted": sum(r["contradicted"] for r in rows),
         "verified_share": round(sum(r["supported"] for r in rows) / claims, 4) if claims else None,
         "contradicted_rate": round(sum(r["contradicted"] for r in rows) / claims, 4) if claims else None,

@@ -180,13 +180,18 @@ def parse_csv_text(path: Path, text: str, sep: str, **kwargs: Any) -> pd.DataFra
 
 def too_many_cells(path: Path, text: str, sep: str) -> InputError:
     """The error for a data row holding more cells than the header names (found on the error path only)."""
-    rows = csv.reader(io.StringIO(text), delimiter=sep)
-    width = len(next(rows, []))
-    for number, row in enumerate(rows, start=2):
-        if len(row) > width:
-            return InputError(
-                f"has {len(row)} cells but the header names {width} columns", path=path, row=number
-            )
+    # newline="": the csv module splits rows itself, so a bare "\r" ends a row as it does for pandas
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    width = 0
+    try:
+        width = len(next(rows, []))
+        for number, row in enumerate(rows, start=2):
+            if len(row) > width:
+                return InputError(
+                    f"has {len(row)} cells but the header names {width} columns", path=path, row=number
+                )
+    except csv.Error as exc:  # a row the csv module cannot split either: say what it saw
+        return InputError(f"malformed CSV: {exc}", path=path)
     return InputError(f"a row has more cells than the header's {width} columns", path=path)
 
 
