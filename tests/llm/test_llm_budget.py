@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -97,6 +98,9 @@ def test_counting_covers_messages_and_schema(brief) -> None:
     counted = count_request(convo.messages, convo.response_format())
     text = sum(count_tokens(m["content"]) for m in convo.messages)
     assert counted > text + count_tokens(str(convo.response_format()["json_schema"]["name"]))
+    # a server that compiles the schema to a grammar (llama.cpp) is charged for the messages alone
+    schema = count_tokens(json.dumps(convo.response_format(), separators=(",", ":")))
+    assert count_request(convo.messages, None) == counted - schema
 
 
 @pytest.mark.parametrize("budget", [{"prompt_tokens": 0}, {"runs_kept": 0}])

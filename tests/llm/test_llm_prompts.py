@@ -172,3 +172,21 @@ def test_fix_request_quotes_problems_verbatim() -> None:
         "1. recommendation 2\n   text: lr above 0.01\n   problem: lr=0.01 is not above 0.01\n   fix: at"
         in text
     )
+
+
+def test_ordered_schema_fixes_each_section_to_its_place(brief, prose_for) -> None:
+    schema = prose_schema(brief, Limits(), ordered=True)
+    sections = schema["properties"]["sections"]
+    assert "items" not in sections
+    assert [s["properties"]["key"]["const"] for s in sections["prefixItems"]] == ["overview", "crashes"]
+    answer = prose_for(brief).model_dump(mode="json")
+    jsonschema.validate(answer, schema)
+    swapped = {**answer, "sections": answer["sections"][::-1]}
+    repeated = {**answer, "sections": [answer["sections"][0]] * 2}
+    for wrong in (swapped, repeated):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(wrong, schema)
+    # the prompt states the compact schema; only response_format carries the ordered one
+    convo = Conversation.start(brief, None, Limits(), ordered=True)
+    assert json.dumps(prose_schema(brief, Limits()), separators=(",", ":")) in convo.messages[1]["content"]
+    assert convo.response_format()["json_schema"]["schema"] == schema
