@@ -6,11 +6,12 @@ import argparse
 import contextlib
 import dataclasses
 import json
-import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from reportgen.cli.llm_args import add_model_arguments, openai_model
 
 BASELINE_NOTE = (
     "the naive baseline (the same model given the runs table as CSV, no detectors, no checker) needs an "
@@ -34,13 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         default="offline",
         help="writer backend (default offline)",
     )
-    p.add_argument("--model", default=None, help="model for --llm openai (default $REPORTGEN_MODEL)")
-    p.add_argument(
-        "--model-path",
-        type=Path,
-        default=None,
-        help="GGUF model for --llm local (default: $REPORTGEN_MODEL_PATH, else the bundled SmolLM2)",
-    )
+    add_model_arguments(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the perturbation generator (default 0)")
     p.add_argument("--sweeps", default=None, help="comma-separated bundled sweeps to use (default: all)")
     p.add_argument("--checker-only", action="store_true", help="skip the writer")
@@ -62,11 +57,7 @@ def _writer_factory(args: argparse.Namespace, server: Any):  # type: ignore[no-u
         return lambda: local_writer(
             server.base_url, server.model_name, time.monotonic() + 300, server.http_client()
         )
-    if args.model_path is not None:
-        from reportgen.errors import UsageError
-
-        raise UsageError("--model-path is for --llm local")
-    model = _model(args)
+    model = openai_model(args)
     from reportgen.llm.openai_writer import OpenAIWriter
 
     return lambda: OpenAIWriter(model=model, deadline=time.monotonic() + 300)
@@ -77,16 +68,16 @@ def _baseline(args: argparse.Namespace, server: Any, sweeps: list[str] | None) -
     from reportgen.eval.naive import evaluate_naive
 
     if args.llm == "openai":
-        return evaluate_naive(_model(args), sweeps)
+        return evaluate_naive(openai_model(args), sweeps)
     import openai
 
-    from reportgen.llm.local_server import COMPLETION_TOKENS, LOCAL_BUDGET, SAMPLING, SEED
+    from reportgen.llm.local_server import COMPLETION_TOKENS, LOCAL_BUDGET, SAMPLING, SEED, TIMEOUT_S
 
     client = openai.OpenAI(
         base_url=server.base_url,
         api_key="no-key",
         max_retries=0,
-        timeout=600,
+        timeout=TIMEOUT_S,
         http_client=server.http_client(),
     )
     return evaluate_naive(
@@ -97,15 +88,6 @@ def _baseline(args: argparse.Namespace, server: Any, sweeps: list[str] | None) -
         max_tokens=COMPLETION_TOKENS,
         options={"seed": SEED, "extra_body": SAMPLING},
     )
-
-
-def _model(args: argparse.Namespace) -> str:
-    from reportgen.errors import UsageError
-
-    model = args.model or os.environ.get("REPORTGEN_MODEL", "").strip()
-    if not model:
-        raise UsageError("--llm openai needs a model: pass --model or set REPORTGEN_MODEL")
-    return str(model)
 
 
 def run_eval(args: argparse.Namespace) -> int:

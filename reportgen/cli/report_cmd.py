@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from reportgen.cli.detect_cmd import add_threshold_arguments
+from reportgen.cli.llm_args import add_model_arguments, openai_model
 from reportgen.cli.load_args import add_load_arguments, load_options_from
 from reportgen.errors import UsageError
 
@@ -48,12 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     w.add_argument(
         "--llm", choices=LLMS, help="who writes the prose (default: openai if configured, else offline)"
     )
-    w.add_argument("--model", help="model name for --llm openai (default: $REPORTGEN_MODEL)")
-    w.add_argument(
-        "--model-path",
-        type=Path,
-        help="GGUF model for --llm local (default: $REPORTGEN_MODEL_PATH, else the bundled SmolLM2)",
-    )
+    add_model_arguments(w)
     w.add_argument(
         "--deadline", type=float, default=300.0, help="seconds for all LLM work before falling back"
     )
@@ -121,13 +117,9 @@ def _writer(kind: str, args: argparse.Namespace, stack: contextlib.ExitStack):  
 
         secret = os.environ.get("OPENAI_API_KEY", "")
         recorder = stack.enter_context(recording_client(args.record, secrets=[secret] if secret else []))
-    if args.model_path is not None:
-        raise UsageError("--model-path is for --llm local")
+    model = openai_model(args)
     from reportgen.llm.openai_writer import OpenAIWriter
 
-    model = args.model or os.environ.get("REPORTGEN_MODEL", "").strip()
-    if not model:
-        raise UsageError("--llm openai needs a model: pass --model or set REPORTGEN_MODEL")
     # one deadline for every call of the report; the composer falls back to the offline text after it
     return OpenAIWriter(model=model, deadline=time.monotonic() + args.deadline, http_client=recorder)
 

@@ -71,6 +71,8 @@ LOCAL_LIMITS = Limits(
     cites=4,
 )
 COMPLETION_TOKENS = 1_280
+# a local server that timed out will not do better on a retry: one long timeout, no client retries
+TIMEOUT_S = 600.0
 SEED = 42
 SAMPLING: dict[str, Any] = {
     "repeat_penalty": 1.1,
@@ -245,8 +247,7 @@ def local_writer(
         name="local",
         base_url=base_url,
         api_key=None,
-        # a local server that timed out will not do better on a retry; one long timeout instead
-        timeout=600.0,
+        timeout=TIMEOUT_S,
         max_retries=0,
         deadline=deadline,
         budget=LOCAL_BUDGET,
