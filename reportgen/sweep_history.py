@@ -14,12 +14,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+# rows per chunk of a pass over a whole history (small enough for the allocator to reuse its buffers)
+_CHUNK = 1 << 16
+
 
 @dataclass(frozen=True)
 class Segments:
     """Blocks of consecutive rows: `starts[i]` is the first row of block i, `stops[i]` one past its last.
     Blocks are disjoint and not empty; those of `segments` are in row order and cover every row, a
-    selection of them (`pick`) covers part. `ids`, `positions` and `spread` are over the rows of the
+    selection of them (`pick`) covers part. `ids` and `spread` are over the rows of the
     blocks, one block after the other (every row in order, for covering blocks)."""
 
     starts: np.ndarray
@@ -62,10 +65,6 @@ class Segments:
         """The block number of every row (int64)."""
         return np.repeat(np.arange(len(self.starts), dtype=np.int64), self.sizes)
 
-    def positions(self) -> np.ndarray:
-        """Every row's 0-based position inside its block (int64)."""
-        return np.arange(int(self.sizes.sum()), dtype=np.int64) - np.repeat(self.offsets(), self.sizes)
-
     def spread(self, per_block: np.ndarray) -> np.ndarray:
         """A per-block array repeated over the rows of each block."""
         return np.repeat(per_block, self.sizes)
@@ -73,22 +72,26 @@ class Segments:
 
 def segments(*codes: np.ndarray) -> Segments:
     """The blocks of consecutive rows over which every one of the equally long `codes` arrays is constant
-    (no block at all for zero rows)."""
+    (no block at all for zero rows). The rows are compared in chunks: no mask as long as the rows."""
     n = len(codes[0])
     if n == 0:
         empty = np.array([], dtype=np.int64)
         return Segments(empty, empty)
-    change = np.zeros(n, dtype=bool)
-    change[0] = True
-    for code in codes:
-        change[1:] |= code[1:] != code[:-1]
-    starts = np.flatnonzero(change)
+    found = [np.zeros(1, dtype=np.int64)]
+    for at in range(0, n - 1, _CHUNK):
+        stop = min(at + _CHUNK, n - 1)
+        change = codes[0][at + 1 : stop + 1] != codes[0][at:stop]
+        for code in codes[1:]:
+            change |= code[at + 1 : stop + 1] != code[at:stop]
+        found.append(np.flatnonzero(change) + (at + 1))
+    starts = np.concatenate(found)
     return Segments(starts, np.append(starts[1:], n))
 
 
 def category_codes(series: pd.Series) -> np.ndarray:
-    """A categorical column's integer codes (-1 for missing), without a copy when pandas allows."""
-    return np.asarray(series.cat.codes.to_numpy())
+    """A categorical column's integer codes (-1 for missing): the categorical's own array, read-only, not
+    a copy (`series.cat.codes` copies them, a new array on every call)."""
+    return np.asarray(series.array.codes)
 
 
 def curve_segments(history: pd.DataFrame) -> Segments:
@@ -110,12 +113,6 @@ def first_true(blocks: Segments, mask: np.ndarray) -> np.ndarray:
     return np.where(total > 0, np.searchsorted(count, before + 1), -1)
 
 
-def last_true(blocks: Segments, mask: np.ndarray) -> np.ndarray:
-    """The last row of each block where `mask` holds, -1 where it holds nowhere in the block."""
-    count, before, total = _running_count(blocks, mask)
-    return np.where(total > 0, np.searchsorted(count, before + total), -1)
-
-
 def _running_count(blocks: Segments, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(running count of `mask` over all rows, count before each block, count inside each block), in
     int32 when the rows allow (half the memory of int64, and no cast inside `searchsorted`)."""
@@ -123,17 +120,6 @@ def _running_count(blocks: Segments, mask: np.ndarray) -> tuple[np.ndarray, np.n
     count = np.cumsum(mask, dtype=kind)
     before = np.where(blocks.starts > 0, count[np.maximum(blocks.starts - 1, 0)], 0).astype(kind)
     return count, before, (count[blocks.lasts] - before).astype(kind)
-
-
-def reduce_ranges(ufunc: np.ufunc, values: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.ndarray:
-    """`ufunc.reduce(values[start[i]:stop[i]])` for every i, in one `reduceat` call; every range must be
-    non-empty (the ranges may overlap)."""
-    if len(start) == 0:
-        return np.array([], dtype=values.dtype)
-    bounds = np.empty(2 * len(start), dtype=np.int64)
-    bounds[0::2], bounds[1::2] = start, stop
-    padded = np.append(values, values[:1])  # reduceat takes no index equal to the length
-    return np.asarray(ufunc.reduceat(padded, bounds)[0::2])
 
 
 def search_sorted_ranges(

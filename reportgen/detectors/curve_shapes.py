@@ -1,11 +1,12 @@
 """Shared helpers of the curve detectors (CRV001-CRV008): which metrics are losses, learning rates or
-gradient norms, and one metric's finite history as a flat table with per-curve positions, so each
+gradient norms, and one metric's finite history as a flat table whose curves are blocks of rows, so each
 detector is a handful of block reductions, groupbys and windows (`windows`) over the long history (no
 Python loop per run or per step).
 
 A curve is one (run, metric) series. `finite_curves` keeps only its finite values (NaN and inf are
-NAN001's business), in step order, with `pos` (0-based position among the finite points), `n` (finite
-points of the curve) and `frac` (where the step lies between the curve's first and last step, 0 to 1).
+NAN001's business), in step order; `curve_blocks` gives its curves as blocks of rows, `tail_blocks` the
+last points of each and `frac_starts` where each reaches a share of its step span (these replace
+per-row position, size and span columns: on large sweeps those copies cost more than the detectors).
 `curve_table` is one metric's per-curve statistics (finite points, first/last, min/max and their
 steps) from `curves.curve_stats`, computed once per sweep. `listed` caps the per-run evidence records
 at `max_runs`, worst first.
@@ -21,7 +22,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from reportgen.detectors.curves import curve_stats
+from reportgen.detectors.curves import curve_stats, stored
 from reportgen.states import FAILED_STATES
 from reportgen.sweep import Direction, Sweep
 from reportgen.sweep_history import Segments, category_codes, search_sorted_ranges, segments
@@ -52,12 +53,23 @@ def is_val_name(name: str) -> bool:
 
 
 def history_metrics(sweep: Sweep, cache: dict[str, Any] | None = None) -> list[str]:
-    """Metrics that have at least one history row, most rows first (`value_counts` order). Cached in
-    `cache`: counting means a pass over every history row."""
+    """Metrics that have at least one history row, most rows first (`value_counts` order: ties in
+    category order). Counted from the per-curve row counts of `curves.curve_stats` (computed once per
+    sweep) rather than by another pass over every history row; a metric the history's categories do
+    not hold has no row. Cached in `cache`."""
     if cache is not None and _METRICS_KEY in cache:
         return list(cache[_METRICS_KEY])
-    h = sweep.history
-    present = h["metric"].value_counts() if not h.empty else pd.Series([], dtype="int64")
+    stats = curve_stats(sweep, cache)
+    if len(stats) and not sweep.history.empty:
+        categories = sweep.history["metric"].cat.categories
+        where = categories.get_indexer(stats.index.get_level_values("metric").astype(str))
+        held = where >= 0
+        rows = np.bincount(where[held], weights=stats["n"].to_numpy()[held], minlength=len(categories))
+        present = pd.Series(rows.astype("int64"), index=categories).sort_values(
+            ascending=False, kind="stable"
+        )
+    else:
+        present = pd.Series([], dtype="int64")
     out = [str(m) for m in present.index[present.to_numpy() > 0]]
     if cache is not None:
         cache[_METRICS_KEY] = out
@@ -125,7 +137,7 @@ def raw_curves(sweep: Sweep, metric: str) -> pd.DataFrame:
     mask = (h["metric"] == metric).to_numpy()
     ids = h["run_id"].to_numpy()[mask] if not isinstance(h["run_id"].dtype, pd.CategoricalDtype) else None
     if ids is None:
-        codes = h["run_id"].cat.codes.to_numpy()[mask]
+        codes = category_codes(h["run_id"])[mask]
         used = np.unique(codes)
         categories = h["run_id"].cat.categories.astype(str)[used]
         run_id = pd.Categorical.from_codes(np.searchsorted(used, codes), categories=categories)
@@ -134,44 +146,45 @@ def raw_curves(sweep: Sweep, metric: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "run_id": run_id,
-            "step": h["step"].to_numpy(dtype="float64")[mask],
-            "value": h["value"].to_numpy(dtype="float64")[mask],
+            "step": stored(h["step"])[mask].astype(np.float64, copy=False),
+            "value": stored(h["value"])[mask].astype(np.float64, copy=False),
         }
     )
 
 
 def _finite(h: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """`finite_curves` from the sorted history: the metric's finite rows in one mask, then each run's part
-    as one block (see `sweep_history`), so positions, sizes and spans are block arithmetic."""
+    """`finite_curves` from the sorted history: the metric's finite rows in one mask, each run's part one
+    block (see `sweep_history`). Only the three columns are materialised: positions, sizes, spans and
+    tails are block arithmetic on `curve_blocks` (per-row copies of them cost more than the detectors'
+    own work on large sweeps)."""
     if h.empty or metric not in h["metric"].cat.categories:
         return _no_curves()
-    value = h["value"].to_numpy(dtype="float64")
-    step = h["step"].to_numpy(dtype="float64")
+    value, step = stored(h["value"]), stored(h["step"])
     code = h["metric"].cat.categories.get_loc(metric)
-    rows = np.flatnonzero((category_codes(h["metric"]) == code) & np.isfinite(value) & np.isfinite(step))
-    if len(rows) == 0:
+    mask = category_codes(h["metric"]) == code
+    mask &= np.isfinite(value)
+    mask &= np.isfinite(step)
+    run = category_codes(h["run_id"])[mask]
+    if len(run) == 0:
         return _no_curves()
-    run = category_codes(h["run_id"])[rows]
     blocks = segments(run)
     ids = h["run_id"].cat.categories.astype(str)[run[blocks.starts]]
-    step, value = step[rows], value[rows]
-    del rows, run
-    first = blocks.spread(step[blocks.starts])
-    span = blocks.spread(step[blocks.lasts]) - first
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frac = np.where(span > 0, (step - first) / span, 0.0)
-    del first, span
+    del run
     return pd.DataFrame(
         {
-            "run_id": pd.Categorical.from_codes(blocks.ids(), categories=ids),
-            "step": step,
-            "value": value,
-            "pos": blocks.positions(),
-            "n": blocks.spread(blocks.sizes),
-            "frac": frac,
+            "run_id": pd.Categorical.from_codes(_block_codes(blocks), categories=ids),
+            "step": step[mask].astype(np.float64, copy=False),
+            "value": value[mask].astype(np.float64, copy=False),
         },
         copy=False,  # the arrays are ours: no defensive copy, no stacking of the float columns
     )
+
+
+def _block_codes(blocks: Segments) -> np.ndarray:
+    """Each row's block number, in the smallest integer type that holds the block count (the type pandas
+    keeps categorical codes in, so the Categorical takes the array without another copy)."""
+    kind = next(k for k in (np.int8, np.int16, np.int32, np.int64) if len(blocks) < np.iinfo(k).max)
+    return np.repeat(np.arange(len(blocks), dtype=kind), blocks.sizes)
 
 
 def _no_curves() -> pd.DataFrame:
@@ -180,16 +193,41 @@ def _no_curves() -> pd.DataFrame:
             "run_id": pd.Categorical([]),
             "step": pd.Series([], dtype="float64"),
             "value": pd.Series([], dtype="float64"),
-            "pos": pd.Series([], dtype="int64"),
-            "n": pd.Series([], dtype="int64"),
-            "frac": pd.Series([], dtype="object"),
         }
     )
 
 
 def curve_blocks(d: pd.DataFrame) -> Segments:
-    """The curves of a curves table (rows grouped by run, in step order), one block each."""
-    return segments(category_codes(d["run_id"]))
+    """The curves of a `finite_curves` table, one block each. Category i of its run_id is the run of block
+    i and the codes ascend, so the blocks are a binary search per curve, not a pass over the rows."""
+    codes = category_codes(d["run_id"])
+    starts = np.searchsorted(codes, np.arange(len(d["run_id"].cat.categories), dtype=codes.dtype))
+    return Segments(starts, np.append(starts[1:], len(codes))[: len(starts)])
+
+
+def tail_blocks(blocks: Segments, share: float) -> Segments:
+    """Each block's last ceil(share * size) rows (at least one)."""
+    k = np.maximum(1, np.ceil(share * blocks.sizes)).astype(np.int64)
+    return Segments(np.maximum(blocks.stops - k, blocks.starts), blocks.stops)
+
+
+def frac_starts(step: np.ndarray, blocks: Segments, share: float) -> np.ndarray:
+    """The first row of each block whose `frac` (where its step lies between the block's first and last
+    step, 0 to 1; 0 throughout a block spanning no steps) is at least `share`; the block's stop where
+    none is. Steps ascend within a block, so `frac` does too: a bisection on all blocks at once that
+    computes `frac` at a few rows per block instead of at every row."""
+    first = step[blocks.starts]
+    span = step[blocks.lasts] - first
+    lo, hi = blocks.starts.astype(np.int64), blocks.stops.astype(np.int64)
+    while bool(np.any(lo < hi)):
+        open_ = lo < hi
+        mid = (lo + hi) // 2
+        at = step[np.minimum(mid, len(step) - 1)]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            reached = open_ & (np.where(span > 0, (at - first) / span, 0.0) >= share)
+        hi = np.where(reached, mid, hi)
+        lo = np.where(open_ & ~reached, mid + 1, lo)
+    return lo
 
 
 def curve_table(sweep: Sweep, metric: str, cache: dict[str, Any] | None = None) -> pd.DataFrame:
@@ -224,14 +262,7 @@ def per_row(d: pd.DataFrame, per_run: pd.Series) -> np.ndarray:
     """A per-run value broadcast to the rows of a curves table (NaN for runs `per_run` lacks)."""
     categories = d["run_id"].cat.categories
     lookup = np.append(per_run.reindex(pd.Index(categories.astype(str))).to_numpy(dtype="float64"), np.nan)
-    return lookup[d["run_id"].cat.codes.to_numpy()]  # code -1 (no run) picks the trailing NaN
-
-
-def tail_rows(d: pd.DataFrame, share: float) -> np.ndarray:
-    """Mask of each curve's last ceil(share * n) points (at least one)."""
-    n = d["n"].to_numpy()
-    k = np.maximum(1, np.ceil(share * n))
-    return np.asarray(d["pos"].to_numpy() >= n - k)
+    return lookup[category_codes(d["run_id"])]  # code -1 (no run) picks the trailing NaN
 
 
 def value_asof(d: pd.DataFrame, run_ids: pd.Index | np.ndarray, steps: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from reportgen.sweep import Sweep
-from reportgen.sweep_history import category_codes, curve_segments, extremes, first_true, last_true
+from reportgen.sweep_history import Segments, category_codes, curve_segments, segments
 
 CURVE_STATS_KEY = "curve_stats"
 STAT_COLUMNS = (
@@ -60,23 +60,25 @@ def _compute(h: pd.DataFrame) -> pd.DataFrame:
     one block of rows and its first/last rows are its first/last steps (see `sweep_history`)."""
     curves = curve_segments(h)
     starts, lasts = curves.starts, curves.lasts
-    values = h["value"].to_numpy(dtype="float64")
-    steps = h["step"].to_numpy(dtype="float64")
+    values, steps = stored(h["value"]), stored(h["step"])
     finite = np.isfinite(values)
-    finite_values = np.where(finite, values, np.nan)
-    low, low_row = extremes(curves, finite_values, np.fmin)
-    high, high_row = extremes(curves, finite_values, np.fmax)
+    nan = np.isnan(values)
+    infinite = not bool((finite | nan).all())
+    # fmin/fmax skip NaN: the values serve as they are unless an inf must be masked out
+    finite_values = np.where(finite, values, np.nan) if infinite else values
+    low, low_row = _extreme(curves, finite_values, np.fmin)
+    high, high_row = _extreme(curves, finite_values, np.fmax)
     del finite_values
     out = pd.DataFrame(
         {
             "n": curves.sizes.astype("int64"),
-            "first_step": steps[starts],
-            "first": values[starts],
-            "last_step": steps[lasts],
-            "last": values[lasts],
-            "finite_n": np.add.reduceat(finite, starts, dtype=np.int64),
-            "min": low,
-            "max": high,
+            "first_step": steps[starts].astype(np.float64),
+            "first": values[starts].astype(np.float64),
+            "last_step": steps[lasts].astype(np.float64),
+            "last": values[lasts].astype(np.float64),
+            "finite_n": _counts(curves, finite),
+            "min": low.astype(np.float64),
+            "max": high.astype(np.float64),
             # the first step at which the finite extreme is reached (NaN without a finite value)
             "min_step": _step_at(steps, low_row),
             "max_step": _step_at(steps, high_row),
@@ -84,22 +86,104 @@ def _compute(h: pd.DataFrame) -> pd.DataFrame:
         index=_curve_index(h, starts),
     )
     finite &= np.isfinite(steps)
-    for end, row in (("first", first_true(curves, finite)), ("last", last_true(curves, finite))):
+    first, last = _ends(curves, finite)
+    del finite
+    for end, row in (("first", first), ("last", last)):
         out[f"finite_{end}_step"] = _step_at(steps, row)
         out[f"finite_{end}"] = _step_at(values, row)
-    del finite
-    for column, mask in (
-        ("nan_step", np.isnan(values)),
-        ("posinf_step", np.isposinf(values)),
-        ("neginf_step", np.isneginf(values)),
-    ):
-        out[column] = _step_at(steps, first_true(curves, mask)) if mask.any() else np.nan
+    out["nan_step"] = _step_at(steps, _ends(curves, nan)[0]) if nan.any() else np.nan
+    del nan
+    for column, sign in (("posinf_step", np.isposinf), ("neginf_step", np.isneginf)):
+        mask = sign(values) if infinite else None
+        out[column] = _step_at(steps, _ends(curves, mask)[0]) if mask is not None and mask.any() else np.nan
     return out
 
 
+def _extreme(curves: Segments, values: np.ndarray, ufunc: np.ufunc) -> tuple[np.ndarray, np.ndarray]:
+    """Each curve's minimum (`np.fmin`) or maximum (`np.fmax`) ignoring NaN (NaN for a curve without a
+    value), and the first row holding it (-1 for none), as `sweep_history.extremes` gives them. The rows
+    equal to their curve's extreme are found one chunk of rows at a time (the extreme broadcast to a
+    chunk, not to the whole history) and are few, so `_hit_ends` takes them from there."""
+    found = ufunc.reduceat(values, curves.starts)
+    hits = []
+    for at in range(0, len(values), _CHUNK):
+        stop = min(at + _CHUNK, len(values))
+        # the curves overlapping [at, stop), with the part of each inside it
+        first = int(np.searchsorted(curves.starts, at, side="right")) - 1
+        last = int(np.searchsorted(curves.starts, stop, side="left"))
+        sizes = np.minimum(curves.stops[first:last], stop) - np.maximum(curves.starts[first:last], at)
+        hits.append(at + np.flatnonzero(values[at:stop] == np.repeat(found[first:last], sizes)))
+    return found, _hit_ends(curves, np.concatenate(hits))[0]
+
+
+_CHUNK = 1 << 18  # rows per chunk in `_extreme`
+
+
+def _counts(blocks: Segments, mask: np.ndarray) -> np.ndarray:
+    """How many rows of each block `mask` holds at (int64), from the rows of its rarer side (a
+    `reduceat` over the mask would first widen it to a history-long int64 array)."""
+    if 2 * int(np.count_nonzero(mask)) <= len(mask):
+        hits = np.flatnonzero(mask)
+        return np.asarray(
+            np.searchsorted(hits, blocks.stops) - np.searchsorted(hits, blocks.starts), np.int64
+        )
+    misses = np.flatnonzero(~mask)
+    inside = np.searchsorted(misses, blocks.stops) - np.searchsorted(misses, blocks.starts)
+    return np.asarray(blocks.sizes - inside, np.int64)
+
+
+def _hit_ends(blocks: Segments, hits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first and the last of the ascending rows `hits` inside each block (-1 for none)."""
+    if len(hits) == 0:
+        none = np.full(len(blocks), -1, dtype=np.int64)
+        return none, none.copy()
+    i = np.searchsorted(hits, blocks.starts)  # the first hit at or after each start
+    j = np.searchsorted(hits, blocks.stops) - 1  # the last hit before each stop
+    held = j >= i
+    return (
+        np.where(held, hits[np.minimum(i, len(hits) - 1)], -1),
+        np.where(held, hits[np.maximum(j, 0)], -1),
+    )
+
+
+def _ends(blocks: Segments, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first and the last row of each block where `mask` holds (-1 where it holds nowhere in the
+    block), as `sweep_history.first_true` and `last_true` give them, but from an index of the rarer
+    side: the rows where `mask` holds when they are few (an extreme, a NaN), else the rows where it
+    fails (the non-finite rows of a mostly finite history). Binary searches per block on that index
+    replace a running count over every row, the largest temporary of the curve statistics."""
+    if 2 * int(np.count_nonzero(mask)) <= len(mask):
+        return _hit_ends(blocks, np.flatnonzero(mask))
+    misses = np.flatnonzero(~mask)
+    if len(misses) == 0:
+        return blocks.starts.astype(np.int64), blocks.lasts.astype(np.int64)
+    # consecutive misses are one run (their row minus their rank is constant along it)
+    runs = segments(misses - np.arange(len(misses)))
+    run_of = np.repeat(np.arange(len(runs)), runs.sizes)
+    last = len(misses) - 1
+    # first: the start row unless it misses, else the row after the run of misses it opens
+    i = np.minimum(np.searchsorted(misses, blocks.starts), last)
+    after = misses[runs.lasts[run_of[i]]] + 1
+    first = np.where(misses[i] != blocks.starts, blocks.starts, np.where(after < blocks.stops, after, -1))
+    # last: the last row unless it misses, else the row before the run of misses it closes
+    j = np.minimum(np.searchsorted(misses, blocks.lasts), last)
+    before = misses[runs.starts[run_of[j]]] - 1
+    final = np.where(misses[j] != blocks.lasts, blocks.lasts, np.where(before >= blocks.starts, before, -1))
+    return first.astype(np.int64), final.astype(np.int64)
+
+
+def stored(series: pd.Series) -> np.ndarray:
+    """A numeric history column as it is stored (a view: a float32 value or int32 step column is not
+    widened to a history-long float64 copy; results taken from it are widened per curve or per kept
+    row instead), as float64 when numpy does not hold it (a nullable extension type)."""
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "iuf":
+        return np.asarray(series.to_numpy())
+    return np.asarray(series.to_numpy(dtype="float64"))
+
+
 def _step_at(column: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """`column` at one row per curve, NaN where the row is -1 (none)."""
-    return np.where(rows >= 0, column[np.maximum(rows, 0)], np.nan)
+    """`column` at one row per curve (as float64), NaN where the row is -1 (none)."""
+    return np.where(rows >= 0, column[np.maximum(rows, 0)].astype(np.float64), np.nan)
 
 
 def _curve_index(h: pd.DataFrame, starts: np.ndarray) -> pd.MultiIndex:

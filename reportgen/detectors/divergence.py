@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from reportgen.detectors.base import Context
 from reportgen.detectors.curve_shapes import (
+    curve_blocks,
     curve_table,
     finite_curves,
     history_metrics,
@@ -47,10 +48,11 @@ from reportgen.detectors.curve_shapes import (
     max_runs_field,
     per_row,
     plural,
-    tail_rows,
+    tail_blocks,
 )
 from reportgen.findings import Finding
 from reportgen.sweep import Sweep
+from reportgen.sweep_history import Segments, search_sorted_ranges
 
 
 class Thresholds(BaseModel):
@@ -101,9 +103,22 @@ def diverged_curves(d: pd.DataFrame, table: pd.DataFrame, t: Thresholds) -> pd.D
     if c.empty:
         return pd.DataFrame()
     c = c.copy()
-    after_min = d["step"].to_numpy() > per_row(d, c["min_step"])  # False for runs not in c (NaN)
-    end_rows = d[tail_rows(d, t.tail_share) & after_min]
-    c["end_level"] = end_rows.groupby("run_id", sort=False, observed=True)["value"].median()
+    # per judged curve, the rows after its minimum (steps ascend: a bisection in its block) and, among
+    # them, the tail's, gathered alone rather than masked out of the whole metric's table
+    blocks = curve_blocks(d)
+    block = d["run_id"].cat.categories.get_indexer(c.index)
+    found = block >= 0  # a curve with finite values only at non-finite steps has no block: no rows
+    stops = np.where(found, blocks.stops[block], 0)
+    starts = np.where(found, blocks.starts[block], 0)
+    after = Segments(
+        search_sorted_ranges(d["step"].to_numpy(), starts, stops, c["min_step"].to_numpy()), stops
+    )
+    tails = np.where(found, tail_blocks(blocks, t.tail_share).starts[block], 0)
+    # the median of each judged curve's end rows: a groupby of just those values on the curve's place in
+    # `c` (a median does not depend on the rows' order; a curve without end rows gets NaN)
+    ends = Segments(np.maximum(after.starts, tails), stops)
+    end_level = pd.Series(d["value"].to_numpy()[ends.rows()]).groupby(ends.ids()).median()
+    c["end_level"] = end_level.reindex(np.arange(len(c))).to_numpy()
     improvement = c["first"] - c["min"]
     excess = c["end_level"] - c["min"]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -115,9 +130,7 @@ def diverged_curves(d: pd.DataFrame, table: pd.DataFrame, t: Thresholds) -> pd.D
     c = c[hit.to_numpy()]
     if c.empty:
         return pd.DataFrame()
-    rows = d[d["run_id"].isin(c.index)]
-    min_step = per_row(rows, c["min_step"])
-    after = rows[rows["step"].to_numpy() > min_step]
+    after = d.iloc[after.pick(hit.to_numpy()).rows()]
     g = after.groupby("run_id", sort=False, observed=True)
     c["peak"] = g["value"].max()
     c["peak_step"] = after.loc[g["value"].idxmax().to_numpy(), ["run_id", "step"]].set_index("run_id")["step"]

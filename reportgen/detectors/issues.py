@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from reportgen.findings import Finding
 from reportgen.states import comparable_mask
@@ -47,7 +49,15 @@ def run_issues(sweep: Sweep, prior: Iterable[Finding]) -> pd.DataFrame:
     for finding in prior:
         if is_issue(finding):
             named.setdefault(finding.name, set()).update(finding.run_ids)
-    columns = {name: index.isin(list(named[name])) for name in ISSUE_TYPES if name in named}
+    # one hashed membership test per issue type in Arrow (pandas' isin on text walks the ids in Python)
+    ids = pa.array(index.to_numpy(dtype=object), type=pa.string())
+    columns = {
+        name: pc.is_in(ids, value_set=pa.array(list(named[name]), type=pa.string())).to_numpy(
+            zero_copy_only=False
+        )
+        for name in ISSUE_TYPES
+        if name in named
+    }
     out = pd.DataFrame(columns, index=index, dtype=bool)
     out["any"] = out.any(axis=1) if columns else False
     return out.astype(bool)

@@ -47,6 +47,7 @@ from reportgen.detectors.curve_shapes import (
 from reportgen.detectors.windows import clipped, medians, minima
 from reportgen.findings import Finding
 from reportgen.sweep import Sweep
+from reportgen.sweep_history import Segments, category_codes
 
 
 class Thresholds(BaseModel):
@@ -96,36 +97,39 @@ def spike_points(d: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
 
     The baseline median is needed only where a spike is possible at all: the baseline is never below the
     curve's minimum, so a point less than `min_height` of the improvement above that minimum cannot be
-    a spike whatever the median (an exact bound, in floating point too: rounding is monotone). The
-    recovery window is read only at the remaining candidates."""
+    a spike whatever the median; nor is the baseline below the minimum of its window, so a point that
+    does not clear that window minimum by `min_height` of the improvement (nor, for a positive window
+    minimum, by `min_ratio - 1` times it) cannot be one either. Both bounds are exact, in floating point
+    too (rounding is monotone), and leave few rows for the medians. The recovery window is read only at
+    the remaining candidates."""
     if d.empty:
         return pd.DataFrame()
     blocks = curve_blocks(d)
     value = d["value"].to_numpy()
     low = np.minimum.reduceat(value, blocks.starts)
-    improvement = blocks.spread(value[blocks.starts] - low)
-    with np.errstate(invalid="ignore"):
-        possible = (value - blocks.spread(low) >= t.min_height * improvement) & (improvement > 0)
-    possible &= d["pos"].to_numpy() >= 3  # the baseline needs 3 points before the row
-    rows = np.flatnonzero(possible)
-    baseline = medians(value, *clipped(blocks, rows, -t.window, -1), min_periods=3)
+    improvement = value[blocks.starts] - low
+    rows, block = _open_rows(value, category_codes(d["run_id"]), blocks, low, improvement, t)
+    start, stop = clipped(blocks, rows, -t.window, -1, block)
+    baseline = medians(value, start, stop, min_periods=3)
     scale = np.abs(baseline)
     excess = value[rows] - baseline
     with np.errstate(invalid="ignore"):
         candidate = (
-            (excess >= (t.min_ratio - 1) * scale) & (scale > 0) & (excess >= t.min_height * improvement[rows])
+            (excess >= (t.min_ratio - 1) * scale)
+            & (scale > 0)
+            & (excess >= t.min_height * improvement[block])
         )
     if not candidate.any():
         return pd.DataFrame()
     rows, baseline, scale = rows[candidate], baseline[candidate], scale[candidate]
-    later = minima(value, *clipped(blocks, rows, 1, t.recover_within))
+    later = minima(value, *clipped(blocks, rows, 1, t.recover_within, block[candidate]))
     with np.errstate(invalid="ignore"):
         recovered = later - baseline <= (t.recover_ratio - 1) * scale
     rows, baseline = rows[recovered], baseline[recovered]
     # consecutive spike points are one spike: keep the first point of each, with the episode's peak
     follows = np.zeros(len(rows), dtype=bool)
     follows[1:] = rows[1:] - 1 == rows[:-1]
-    follows &= d["pos"].to_numpy()[rows] > 0
+    follows &= ~np.isin(rows, blocks.starts)
     out = d.iloc[rows][["run_id", "step", "value"]].reset_index(drop=True)
     out["baseline"] = baseline
     out["ratio"] = _ratio(value[rows], baseline)
@@ -137,6 +141,58 @@ def spike_points(d: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
     first["ratio"] = _ratio(first["value"].to_numpy(), first["baseline"].to_numpy())
     first["peak_step"] = peak["step"]
     return first.reset_index(drop=True)[["run_id", "step", "peak_step", "value", "baseline", "ratio"]]
+
+
+def _open_rows(
+    value: np.ndarray,
+    codes: np.ndarray,
+    blocks: Segments,
+    low: np.ndarray,
+    improvement: np.ndarray,
+    t: Thresholds,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rows (and their curves) that the two bounds of `spike_points` leave open: at least 3 points
+    into their curve, at least `min_height` of the improvement above the curve's minimum and above the
+    minimum of their baseline window. One chunk of rows at a time, so every per-row temporary (the
+    curve's minimum and height broadcast to the rows, the windows, their minima) is chunk-sized and
+    reused, never as long as the metric's history. `codes` is each row's curve (`curve_blocks`).
+
+    Before the exact window minima (a `reduceat` per row, the costliest step), a coarser bound: the
+    minimum over the fixed tiles of `tile` rows that a window overlaps (two at most, the tiles being
+    at least as long as the window) is at most the window's minimum, so a row that does not clear it
+    does not clear the window's either."""
+    height, judged = t.min_height * improvement, improvement > 0
+    tile = max(_TILE, t.window)
+    tiles = np.minimum.reduceat(value, np.arange(0, len(value), tile))
+    base = np.empty(min(len(value), _CHUNK))
+    bar = np.empty_like(base)
+    found, curves = [], []
+    for at in range(0, len(value), _CHUNK):
+        curve = codes[at : at + _CHUNK]
+        n = len(curve)
+        np.take(low, curve, out=base[:n])
+        np.subtract(value[at : at + n], base[:n], out=base[:n])
+        np.take(height, curve, out=bar[:n])
+        possible = (base[:n] >= bar[:n]) & judged[curve]
+        rows = at + np.flatnonzero(possible)
+        block = curve[rows - at]
+        rows = rows[rows - blocks.starts[block] >= 3]  # the baseline needs 3 points before the row
+        block = curve[rows - at]
+        start, stop = clipped(blocks, rows, -t.window, -1, block)
+        with np.errstate(invalid="ignore"):
+            near = value[rows] - np.minimum(tiles[start // tile], tiles[(stop - 1) // tile]) >= height[block]
+        rows, block, start, stop = rows[near], block[near], start[near], stop[near]
+        floor = minima(value, start, stop)
+        clears = value[rows] - floor
+        with np.errstate(invalid="ignore"):
+            open_ = (clears >= height[block]) & ~((floor > 0) & (clears < (t.min_ratio - 1) * floor))
+        found.append(rows[open_])
+        curves.append(block[open_])
+    return np.concatenate(found), np.concatenate(curves)
+
+
+_CHUNK = 1 << 18  # rows per chunk in `_open_rows`: its temporaries stay small
+_TILE = 16  # rows per tile of the coarse window bound in `_open_rows`
 
 
 def _ratio(value: np.ndarray, baseline: np.ndarray) -> np.ndarray:

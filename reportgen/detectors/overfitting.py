@@ -165,12 +165,24 @@ _GAP_COLUMNS = ["final_step", "final", "train_final", "gap", "ratio"]
 
 def pair_table(sweep: Sweep, pair: MetricPair, cache: dict[str, Any] | None) -> pd.DataFrame:
     """Per run with both curves: n_val, best/final of val (min and max both kept), train at the val
-    extremes' steps and at the end, train's min and max. Index run_id."""
+    extremes' steps and at the end, train's min and max. Index run_id. Cached per pair in `cache`
+    (overfitting and underfitting both read it; neither changes it)."""
+    key = f"overfitting.pair_table:{pair.train}\n{pair.val}"
+    if cache is not None and key in cache:
+        cached: pd.DataFrame = cache[key]
+        return cached
+    out = _pair_table(sweep, pair, cache)
+    if cache is not None:
+        cache[key] = out
+    return out
+
+
+def _pair_table(sweep: Sweep, pair: MetricPair, cache: dict[str, Any] | None) -> pd.DataFrame:
     v = curve_table(sweep, pair.val, cache)
     tr = curve_table(sweep, pair.train, cache)
     if v.empty or tr.empty:
         return pd.DataFrame()
-    v = v[v.index.isin(tr.index)]
+    v = v[tr.index.get_indexer(v.index) >= 0]  # one row per run on each side: a hashed lookup
     if v.empty:
         return pd.DataFrame()
     out = pd.DataFrame(

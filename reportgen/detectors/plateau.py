@@ -43,6 +43,7 @@ from reportgen.detectors.curve_shapes import (
     curve_blocks,
     curve_table,
     finite_curves,
+    frac_starts,
     listed,
     loss_metrics,
     max_runs_field,
@@ -51,7 +52,7 @@ from reportgen.detectors.curve_shapes import (
 from reportgen.detectors.windows import clipped, medians
 from reportgen.findings import Finding
 from reportgen.sweep import Sweep
-from reportgen.sweep_history import Segments, category_codes, extremes, first_true
+from reportgen.sweep_history import Segments, category_codes, extremes
 
 
 class Thresholds(BaseModel):
@@ -96,7 +97,8 @@ def flat_curves(d: pd.DataFrame, table: pd.DataFrame, t: Thresholds) -> pd.DataF
     rise_after_best, total_improvement. `d` is the metric's finite_curves, `table` its curve_table.
     Index run_id.
 
-    After the warm-up, each curve's points (`frac` at least `warmup_share`) are a block of its rows.
+    After the warm-up, each curve's points (`frac_starts`: from where the step reaches `warmup_share` of
+    the curve's span) are a block of its rows.
     The smoothed levels at the block's two ends are two medians per curve; the best level needs the
     whole smoothed block, but only for curves the ends leave in doubt: the best is at most the end
     level, so a curve whose end level is already `min_improvement` below its warm-up level improved
@@ -104,8 +106,8 @@ def flat_curves(d: pd.DataFrame, table: pd.DataFrame, t: Thresholds) -> pd.DataF
     if d.empty:
         return pd.DataFrame()
     blocks = curve_blocks(d)
-    start = first_true(blocks, d["frac"].to_numpy() >= t.warmup_share)
-    judged = (blocks.sizes >= t.min_points) & (start >= 0) & (blocks.stops - start >= 2)
+    start = frac_starts(d["step"].to_numpy(), blocks, t.warmup_share)
+    judged = (blocks.sizes >= t.min_points) & (blocks.stops - start >= 2)
     post = Segments(start[judged], blocks.stops[judged])
     value = d["value"].to_numpy()
     first_rows, last_rows = post.starts, post.lasts

@@ -184,7 +184,8 @@ def permutation_p_values(
     done = 0
     while done < n_permutations:
         size = min(chunk, n_permutations - done)
-        perms = rng.permuted(np.tile(yc, (size, 1)), axis=1)
+        perms = np.tile(yc, (size, 1))
+        rng.permuted(perms, axis=1, out=perms)  # in place: the same shuffle without a copy of the chunk
         for name, (observed, stat) in statistics.items():
             if not math.isnan(observed):
                 exceed[name] += int((stat(perms) >= abs(observed) - 1e-12).sum())

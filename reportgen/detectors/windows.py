@@ -14,18 +14,22 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from reportgen.sweep_history import Segments, reduce_ranges
+from reportgen.sweep_history import Segments
 
 _CHUNK = 1 << 16  # windows sorted per numpy call: bounds the copy of the windows (chunk x window length)
 
 
-def clipped(blocks: Segments, rows: np.ndarray, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
+def clipped(
+    blocks: Segments, rows: np.ndarray, first: int, last: int, block: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Each row's window, rows `first` to `last` relative to it (inclusive; negative is before), clipped
     to the row's block, as [start, stop) (stop == start when nothing of the window is in the block).
+    `block`, each row's block number, is found by a binary search when the caller does not know it.
 
     pandas' windows in these terms: `w` points before the row (excluded) is (-w, -1), `w` points after
     it is (1, w), a centred window of `w` points is (-(w // 2), (w - 1) // 2)."""
-    block = np.searchsorted(blocks.starts, rows, side="right") - 1
+    if block is None:
+        block = np.searchsorted(blocks.starts, rows, side="right") - 1
     start = np.maximum(rows + first, blocks.starts[block])
     stop = np.minimum(rows + last + 1, blocks.stops[block])
     return start, np.maximum(stop, start)
@@ -51,8 +55,18 @@ def medians(values: np.ndarray, start: np.ndarray, stop: np.ndarray, min_periods
 
 
 def minima(values: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.ndarray:
-    """The minimum of `values[start[i]:stop[i]]` for every i; NaN for an empty range."""
+    """The minimum of `values[start[i]:stop[i]]` for every i; NaN for an empty range. One `reduceat`
+    over the ranges' bounds and no copy of `values`: `reduceat` takes no bound equal to the length, so a
+    range that reaches the end is reduced up to the last row and then met with it (exact for a minimum)."""
     out = np.full(len(start), np.nan)
     full = np.flatnonzero(stop > start)
-    out[full] = reduce_ranges(np.minimum, values, start[full], stop[full])
+    if len(full) == 0:
+        return out
+    end = len(values) - 1
+    bounds = np.empty(2 * len(full), dtype=np.int64)
+    bounds[0::2], bounds[1::2] = start[full], np.minimum(stop[full], end)
+    found = np.minimum.reduceat(values, bounds)[0::2]
+    at_end = stop[full] > end
+    found[at_end] = np.minimum(found[at_end], values[end])
+    out[full] = found
     return out

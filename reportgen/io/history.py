@@ -13,12 +13,14 @@ import csv
 import io
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from reportgen.errors import InputError
 from reportgen.io.infer import STEP_AXES, is_meta, pick_step_axis
+from reportgen.io.run_history import DEDUP_ATTR, block_order, repeated_rows, row_order, sorted_subset
 from reportgen.io.tables import (
     parse_csv_text,
     read_csv_table,
@@ -27,6 +29,7 @@ from reportgen.io.tables import (
     sniff_delimiter,
     table_kind,
 )
+from reportgen.sweep_history import Segments
 
 RAW_HISTORY_COLUMNS = ["run_key", "step", "metric", "value"]
 LONG_METRIC_COLUMNS = ("metric", "key", "metric_name")
@@ -264,6 +267,9 @@ def read_history_file(
         df = read_csv_table(path, warnings, na_values=[""])
         logged = df.notna()
     elif kind == "parquet":
+        plan = _long_parquet_plan(path, key_columns, candidates, step)
+        if plan is not None:
+            return _stream_long_parquet(path, plan), plan[1]
         df, logged = _parquet_with_mask(path, [*(key_columns or candidates), *LONG_METRIC_COLUMNS])
     else:
         df = read_table(path, warnings)
@@ -315,3 +321,344 @@ def _parquet_with_mask(path: Path, labels: Sequence[str]) -> tuple[pd.DataFrame,
         }
     )
     return table.to_pandas(), logged
+
+
+# --- long Parquet histories, streamed ---------------------------------------------------------------------
+
+_BATCH_ROWS = 1 << 17
+
+
+class _Labels:
+    """Global codes of a dictionary-encoded text column read in batches: codes in order of first
+    appearance (as `_text_labels` numbers them), in the smallest integer type that holds them so far."""
+
+    def __init__(self, rows: int) -> None:
+        self.codes = np.empty(rows, dtype=np.int8)
+        self.names = pd.Index([], dtype="object")
+
+    def add(self, array: Any, at: int) -> None:
+        """Code the batch `array` (text, dictionary-encoded or not) into rows at..at+len-1."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if not pa.types.is_dictionary(array.type):
+            array = pc.dictionary_encode(array)
+        indices = array.indices if array.indices.null_count == 0 else pc.fill_null(array.indices, -1)
+        found = np.asarray(indices.to_numpy(zero_copy_only=False))
+        words: np.ndarray = np.asarray(array.dictionary.to_numpy(zero_copy_only=False), dtype="object")
+        blank = np.asarray(pd.isna(words), dtype=bool)  # a null in the dictionary itself: a missing label
+        to_global = np.append(self.names.get_indexer(words), -1).astype(np.int64)
+        missing = np.array([], dtype=np.int64)
+        if not bool(np.all((to_global[:-1] >= 0) | blank)):  # some labels may be new: which, in order
+            present = pd.unique(found)
+            present = present[present >= 0]
+            missing = present[(to_global[present] < 0) & ~blank[present]]
+        if len(missing):  # new labels, numbered in order of first appearance
+            self.names = self.names.append(pd.Index(words[missing], dtype="object").drop_duplicates())
+            to_global[:-1] = self.names.get_indexer(words)
+        to_global[:-1][blank] = -1
+        kind = next(k for k in (np.int8, np.int16, np.int32, np.int64) if len(self.names) <= np.iinfo(k).max)
+        if np.dtype(kind).itemsize > self.codes.dtype.itemsize:
+            self.codes = self.codes.astype(kind)
+        self.codes[at : at + len(found)] = to_global.astype(self.codes.dtype)[found]
+
+
+def _numeric_type(kind: Any) -> bool:
+    """Integers and 32/64-bit floats: what `pd.to_numeric(...).astype("float64")` turns into the same
+    numbers as `_as_float` does (every other type takes the general path)."""
+    import pyarrow as pa
+
+    return bool(pa.types.is_integer(kind) or pa.types.is_float32(kind) or pa.types.is_float64(kind))
+
+
+def _as_float(array: Any) -> np.ndarray:
+    """A numeric batch column as float64, nulls as NaN."""
+    return np.asarray(array.to_numpy(zero_copy_only=False), dtype="float64")
+
+
+def _long_parquet_plan(
+    path: Path, key_columns: Sequence[str] | None, candidates: Sequence[str], step: str | None
+) -> tuple[str, str, str, str] | None:
+    """(key, step, metric, value) columns when the file is a long Parquet table that can be streamed
+    (one text run key, text metric names, numeric steps and values, no stored pandas index); None for any
+    other file, which the general path reads (and reports on) as before."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except (pa.ArrowException, OSError):
+        return None
+    names = list(schema.names)
+    if len(set(names)) != len(names):
+        return None
+    meta = schema.pandas_metadata or {}
+    if any(isinstance(c, str) for c in meta.get("index_columns", [])):
+        return None
+    metric_col = next((c for c in LONG_METRIC_COLUMNS if c in names), None)
+    value_col = next((c for c in LONG_VALUE_COLUMNS if c in names), None)
+    if key_columns is not None:
+        key_col = key_columns[0] if len(key_columns) == 1 else None
+    else:
+        key_col = next((c for c in candidates if c in names), None)
+    step_col = pick_step_axis(names, step)
+    if None in (metric_col, value_col, key_col, step_col):
+        return None
+    cols = (str(key_col), str(step_col), str(metric_col), str(value_col))
+    if len(set(cols)) != 4:
+        return None
+
+    def text(name: str) -> bool:
+        kind = schema.field(name).type
+        return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
+
+    if not (text(cols[0]) and text(cols[2])):
+        return None
+    if not (_numeric_type(schema.field(cols[1]).type) and _numeric_type(schema.field(cols[3]).type)):
+        return None
+    return cols
+
+
+def _stream_long_parquet(path: Path, cols: tuple[str, str, str, str]) -> pd.DataFrame:
+    """A long Parquet history read in batches straight into compact arrays, already in the Sweep's row
+    order (run key in order of first appearance, metric alphabetical, step) and without repeated
+    (run key, metric, step) rows (the last is kept).
+
+    Two passes over the file: the run keys, metrics and steps first, to find where each row goes; then
+    the steps and values, each batch written to its final rows. So neither the file's string table nor
+    a second copy of a float column is ever held. Rows without a step are left out; rows without a key or
+    metric follow the others in file order (`keyed_history` leaves them out). `attrs[DEDUP_ATTR]` says
+    what the dropped repeats would have told `keyed_history` and `varying_history_metrics`."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    key_col, step_col, metric_col, value_col = cols
+    # decoding buffers come from an allocator that gives them back as soon as they are freed (see
+    # `_streaming_pool`), on this thread: worker threads would each keep an arena of freed pages, and
+    # on 2 cores the batches decode as fast without them
+    pool = pa.default_memory_pool()
+    system = _streaming_pool()
+    pa.set_memory_pool(system)
+    handle = None
+    try:
+        handle = pa.OSFile(str(path), mode="r", memory_pool=system)
+        source = pq.ParquetFile(handle, read_dictionary=[key_col, metric_col], pre_buffer=False)
+        n = source.metadata.num_rows
+        keys, metrics = _Labels(n), _Labels(n)
+        steps = np.empty(n, dtype="float64")
+        at = 0
+        for batch in source.iter_batches(
+            batch_size=_BATCH_ROWS, columns=[key_col, metric_col, step_col], use_threads=False
+        ):
+            size = batch.num_rows
+            keys.add(batch.column(key_col), at)
+            metrics.add(batch.column(metric_col), at)
+            steps[at : at + size] = _as_float(batch.column(step_col))
+            at += size
+            del batch
+        if at != n:
+            raise OSError(f"expected {n} rows, read {at}")
+        # metric codes renumbered alphabetically, as keyed_history ranks them
+        metric_names = [str(m) for m in metrics.names]
+        ranked = sorted(metric_names)
+        place = {m: i for i, m in enumerate(ranked)}
+        rank = np.array([place[m] for m in metric_names] + [-1], dtype=metrics.codes.dtype)
+        columns = [keys.codes, rank[metrics.codes], steps]
+        key_names = [str(k) for k in keys.names]
+        del keys, metrics, rank, steps
+        system.release_unused()  # the first pass's decoding buffers, before the float columns are made
+        scatter, key, metric, dropped = _placement(columns)
+        steps = np.empty(len(key), dtype="float64")
+        values = np.empty(len(key), dtype="float64")
+        late: list[tuple[np.ndarray, np.ndarray]] = []
+        at = 0
+        for batch in source.iter_batches(
+            batch_size=_BATCH_ROWS, columns=[step_col, value_col], use_threads=False
+        ):
+            step_chunk, value_chunk = _as_float(batch.column(0)), _as_float(batch.column(1))
+            size = len(value_chunk)
+            where = scatter.rows(at, size)
+            if where is None:
+                steps[at : at + size] = step_chunk
+                values[at : at + size] = value_chunk
+            elif not scatter.drops:
+                steps[where] = step_chunk
+                values[where] = value_chunk
+            else:
+                kept = where >= 0
+                steps[where[kept]] = step_chunk[kept]
+                values[where[kept]] = value_chunk[kept]
+                repeat = where <= -2
+                if repeat.any():
+                    late.append((value_chunk[repeat], -2 - where[repeat].astype(np.int64)))
+            at += size
+            del batch, step_chunk, value_chunk
+    except (pa.ArrowException, OSError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"not a readable Parquet file ({first})", path=path) from None
+    finally:
+        if handle is not None:
+            handle.close()
+        pa.set_memory_pool(pool)
+        system.release_unused()
+    del scatter
+    varying: list[str] = []
+    if late:  # a repeat that differs from the row kept for it makes its metric vary
+        mine = np.concatenate([v for v, _ in late])
+        partner = np.concatenate([p for _, p in late])
+        other = values[partner]
+        differs = ~((mine == other) | (np.isnan(mine) & np.isnan(other)))
+        varying = [ranked[m] for m in np.unique(metric[partner[differs]])]
+    out = pd.DataFrame(
+        {
+            "run_key": pd.Categorical.from_codes(key, categories=key_names),
+            "step": steps,
+            "metric": pd.Categorical.from_codes(metric, categories=ranked),
+            "value": values,
+        },
+        copy=False,
+    )
+    out.attrs[DEDUP_ATTR] = {"repeats": dropped, "varying": varying}
+    return out
+
+
+def _streaming_pool() -> Any:
+    """The allocator for decoding a streamed history: arrow's jemalloc, giving freed pages back at once
+    (a setting of that allocator only, which reportgen uses for nothing else), else the system's. Arrow's
+    default, mimalloc, keeps the freed pages of its worker threads: some 100 MB over a 10-million-row
+    file, which would count in the peak."""
+    import pyarrow as pa
+
+    try:
+        pa.jemalloc_set_decay_ms(0)
+        return pa.jemalloc_memory_pool()
+    except (NotImplementedError, pa.ArrowException):
+        return pa.system_memory_pool()
+
+
+class _Scatter:
+    """Where each file row goes: its row in the history, -1 when it is left out, -2 - r when it repeats
+    row r (which is kept instead). Held as one destination per row, as whole blocks moved (file blocks
+    `starts`, each going to `targets`), or as nothing when every row stays where it is."""
+
+    def __init__(
+        self,
+        dest: np.ndarray | None = None,
+        starts: np.ndarray | None = None,
+        targets: np.ndarray | None = None,
+    ) -> None:
+        self.dest, self.starts, self.targets = dest, starts, targets
+
+    def rows(self, at: int, size: int) -> np.ndarray | None:
+        """The destinations of file rows at..at+size-1; None when they stay where they are."""
+        if self.dest is not None:
+            return self.dest[at : at + size]
+        if self.starts is None or self.targets is None:
+            return None
+        # the blocks these rows fall in, each cut to the rows: every row moves by its block's shift
+        first = int(np.searchsorted(self.starts, at, side="right")) - 1
+        stop = int(np.searchsorted(self.starts, at + size, side="left"))
+        bounds = np.clip(np.append(self.starts[first:stop], self.starts[stop - 1] + 1), at, at + size)
+        bounds[-1] = at + size
+        shift = self.targets[first:stop] - self.starts[first:stop]
+        rows = np.arange(at, at + size, dtype=np.int64)
+        rows += np.repeat(shift, np.diff(bounds))
+        return rows
+
+    @property
+    def drops(self) -> bool:
+        """Whether some rows are left out or repeat another."""
+        return self.dest is not None
+
+
+def _placement(columns: list[np.ndarray]) -> tuple[_Scatter, np.ndarray, np.ndarray, np.ndarray]:
+    """(where each file row goes, the key and metric codes in their final order, the number of dropped
+    repeats per key code). `columns` (key codes, metric codes, steps in file order) is emptied, so each
+    old column is freed as soon as it is not needed.
+
+    A clean file written curve by curve, or metric by metric (every row complete, each curve's blocks in
+    step order, no repeats), moves whole blocks: no index as long as the history is made at all."""
+    key, metric, steps = columns
+    columns.clear()
+    n = len(steps)
+    complete = _complete_rows(key, metric, steps)
+    if complete is None and n:
+        found = block_order(key, metric, steps)
+        if found is not None and not _block_repeats(key, metric, steps, *found):
+            blocks, by_key = found
+            moved = blocks.pick(by_key)
+            del steps
+            key = np.repeat(key[moved.starts], moved.sizes)
+            metric = np.repeat(metric[moved.starts], moved.sizes)
+            if bool(np.all(by_key == np.arange(len(by_key)))):
+                return _Scatter(), key, metric, np.zeros(0, dtype=np.int64)
+            targets = np.empty(len(blocks), dtype=np.int64)
+            targets[by_key] = moved.offsets()
+            return _Scatter(starts=blocks.starts, targets=targets), key, metric, np.zeros(0, dtype=np.int64)
+    index = np.int32 if n < np.iinfo(np.int32).max else np.int64
+    rows: np.ndarray | None = None
+    rest = np.array([], dtype=index)
+    tail: list[np.ndarray] = []
+    if complete is not None:
+        rows = np.flatnonzero(complete).astype(index)
+        rest = np.flatnonzero(~complete & ~np.isnan(steps)).astype(index)
+        # rows without a key or metric go after the others, in file order
+        tail = [key[rest], metric[rest]]
+        key, metric, steps = key[rows], metric[rows], steps[rows]
+    del complete
+    order = row_order(key, metric, steps)
+    if order is not None:
+        key = key[order]
+        metric = metric[order]
+        steps = steps[order]
+    repeat = repeated_rows(key, metric, steps)
+    del steps
+    dropped = np.zeros(0, dtype=np.int64)
+    newpos: np.ndarray | None = None
+    if repeat is not None:
+        kept_before = np.cumsum(~repeat, dtype=index)  # kept rows up to and including each row
+        newpos = kept_before - 1
+        newpos[repeat] = -2 - kept_before[repeat]  # a repeat's partner: the next kept row
+        del kept_before
+        dropped = np.bincount(key[repeat], minlength=int(key.max()) + 1)
+        keep = ~repeat
+        key, metric = key[keep], metric[keep]
+        del keep, repeat
+    placed = newpos
+    if order is not None:
+        placed = np.empty(len(order), dtype=index)
+        placed[order] = np.arange(len(order), dtype=index) if newpos is None else newpos
+    del order, newpos
+    if rows is None:
+        return _Scatter(dest=placed), key, metric, dropped
+    dest = np.full(n, -1, dtype=index)
+    dest[rows] = np.arange(len(rows), dtype=index) if placed is None else placed
+    del placed, rows
+    if len(rest):
+        dest[rest] = len(key) + np.arange(len(rest), dtype=index)
+        key, metric = np.concatenate([key, tail[0]]), np.concatenate([metric, tail[1]])
+    return _Scatter(dest=dest), key, metric, dropped
+
+
+def _complete_rows(key: np.ndarray, metric: np.ndarray, steps: np.ndarray) -> np.ndarray | None:
+    """The rows with a key, a metric and a step; None when that is every row (checked in chunks)."""
+    for at in range(0, len(steps), _BATCH_ROWS):
+        rows = slice(at, at + _BATCH_ROWS)
+        if bool((key[rows] < 0).any() or (metric[rows] < 0).any() or np.isnan(steps[rows]).any()):
+            return (key >= 0) & (metric >= 0) & ~np.isnan(steps)
+    return None
+
+
+def _block_repeats(
+    key: np.ndarray, metric: np.ndarray, steps: np.ndarray, blocks: Segments, by_key: np.ndarray
+) -> bool:
+    """Whether moving the blocks in this order would leave a (key, metric, step) on two neighbouring
+    rows: one step twice inside a block, or where a block ends and the next of its curve begins."""
+    for at in range(0, len(steps) - 1, _BATCH_ROWS):
+        stop = min(at + _BATCH_ROWS, len(steps) - 1)
+        same = np.flatnonzero(steps[at + 1 : stop + 1] == steps[at:stop]) + at + 1
+        if len(same) and not sorted_subset(same, blocks.starts):
+            return True
+    first, last = blocks.starts[by_key], blocks.lasts[by_key]
+    joins = (key[first[1:]] == key[first[:-1]]) & (metric[first[1:]] == metric[first[:-1]])
+    return bool(np.any(joins & (steps[last[:-1]] == steps[first[1:]])))

@@ -72,7 +72,7 @@ def varying_history_metrics(history: pd.DataFrame | None) -> set[str]:
     return {names[m] for m in np.flatnonzero(varying)}
 
 
-_CHUNK = 1 << 20
+_CHUNK = 1 << 16
 
 
 def split_columns(

@@ -289,7 +289,7 @@ def test_sniff_real_exports() -> None:
 def test_loaders_never_import_wandb(tmp_path: Path) -> None:
     import sys
 
-    shutil.copytree(FIX / "local", tmp_path / "local")
+    shutil.copytree(FIX / "local", tmp_path / "local", symlinks=True)
     WANDB_LOCAL_DIR.read(tmp_path / "local", OPTS)
     WANDB_API_JSON.read(FIX / "runs_api.jsonl", OPTS)
     assert "wandb" not in sys.modules
@@ -331,7 +331,7 @@ def test_api_history_records_flatten_nested_dicts_like_the_summary(tmp_path: Pat
 
 
 def test_local_history_flattens_nested_dicts_and_names_bad_rows(tmp_path: Path) -> None:
-    shutil.copytree(FIX / "local", tmp_path / "local")
+    shutil.copytree(FIX / "local", tmp_path / "local", symlinks=True)
     run_dir = sorted((tmp_path / "local" / "wandb").glob("offline-run-*"))[0]
     history = run_dir / "files" / "wandb-history.jsonl"
     history.write_text('{"_step": 0, "val": {"loss": 1.0}}\n\n{"_step": 1, "val": {"loss": NaN}}\n')
@@ -357,7 +357,7 @@ def test_api_history_that_is_not_a_list_of_objects_is_input_error(tmp_path: Path
 
 
 def test_local_summary_config_and_metadata_of_odd_shapes_read(tmp_path: Path) -> None:
-    shutil.copytree(FIX / "local", tmp_path / "local")
+    shutil.copytree(FIX / "local", tmp_path / "local", symlinks=True)
     run_dir = sorted((tmp_path / "local" / "wandb").glob("offline-run-*"))[0]
     files = run_dir / "files"
     (files / "wandb-summary.json").write_text('{"loss": [[1, NaN], [2]], "acc": {"top": [1]}, "f1": 0.5}')
