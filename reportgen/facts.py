@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict
 
 from reportgen.detectors.curves import curve_stats
 from reportgen.detectors.issues import run_issues
+from reportgen.detectors.run import seeded_cache
 from reportgen.findings import Detection, Finding
 from reportgen.sweep import Sweep
 
@@ -50,6 +51,7 @@ class FactSheet(BaseModel):
 
 def build_factsheet(sweep: Sweep, detection: Detection, cache: dict[str, Any] | None = None) -> FactSheet:
     """The FactSheet of a sweep and the findings detected on it (`cache`: the one detection used)."""
+    cache = seeded_cache(sweep, cache)
     runs = sweep.runs.set_index("run_id", drop=False).rename_axis(None)
     columns: dict[str, pd.Series] = {}
     stats = curve_stats(sweep, cache)

@@ -135,6 +135,9 @@ class Sweep(BaseModel):
     schema_: SweepSchema = Field(alias="schema")
     source: SourceInfo
     warnings: list[str] = Field(default_factory=list)
+    # per-curve statistics computed over the full history when `history` holds only some of its rows (a
+    # history reduced out of core): the index, columns and dtypes of `detectors.curves.curve_stats`
+    exact_curve_stats: pd.DataFrame | None = None
 
     @property
     def schema(self) -> SweepSchema:  # type: ignore[override]  # pydantic's deprecated BaseModel.schema()

@@ -21,6 +21,28 @@ def add_load_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--params", help="comma-separated parameter columns (overrides inference)")
     g.add_argument("--metrics", help="comma-separated metric columns (overrides inference)")
     g.add_argument("--sweep-config", type=Path, help="W&B sweep YAML declaring the search space")
+    g.add_argument(
+        "--history-engine",
+        choices=("memory", "chunked", "duckdb"),
+        default="memory",
+        help="how to read a long Parquet --history (a file or a folder of them): memory (default) reads "
+        "it whole; chunked (pyarrow, in row batches, memory bounded by the batch) and duckdb (out of core, "
+        "needs reportgen[duckdb]) reduce it: per-curve counts, first/last, min/max and NaN/inf onsets and "
+        "per-run step counts stay exact, while the checks that read curves row by row (spikes, trends, "
+        "plateaus, plots) see at most --max-points real logged rows per curve",
+    )
+    g.add_argument(
+        "--max-points",
+        type=int,
+        default=1000,
+        help="rows kept per curve by --history-engine chunked/duckdb, evenly spaced, first and last "
+        "included; a curve with this many rows or fewer is kept whole (default 1000, at least 2)",
+    )
+    g.add_argument(
+        "--duckdb-memory-limit",
+        default="1GB",
+        help="DuckDB's memory limit for --history-engine duckdb (e.g. 512MB); beyond it, it spills to disk",
+    )
 
 
 def _csv(value: str | None) -> tuple[str, ...] | None:
@@ -46,6 +68,9 @@ def load_options_from(args: argparse.Namespace):  # -> LoadOptions (imported laz
         if not sep or direction not in ("min", "max") or not metric:
             raise UsageError(f"--objective must be METRIC:min or METRIC:max, not {args.objective!r}")
         objective = (metric, direction)
+    max_points = getattr(args, "max_points", 1000)
+    if max_points < 2:
+        raise UsageError(f"--max-points must be at least 2, not {max_points}")
     return LoadOptions(
         input_format=args.input_format,
         history=args.history,
@@ -56,4 +81,7 @@ def load_options_from(args: argparse.Namespace):  # -> LoadOptions (imported laz
         params=_csv(args.params),
         metrics=_csv(args.metrics),
         sweep_config=args.sweep_config,
+        history_engine=getattr(args, "history_engine", "memory"),
+        max_points=max_points,
+        duckdb_memory_limit=getattr(args, "duckdb_memory_limit", "1GB"),
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from reportgen.detectors.base import Context, DetectConfig, DetectorSpec
+from reportgen.detectors.curves import CURVE_STATS_KEY
 from reportgen.detectors.registry import REGISTRY, find_spec
 from reportgen.errors import UsageError
 from reportgen.findings import Detection, DetectorError, Finding
@@ -35,20 +36,29 @@ def _thresholds(spec: DetectorSpec, config: DetectConfig) -> object:
         raise UsageError(f"threshold {spec.name}.{where}: {first['msg']}") from None
 
 
+def seeded_cache(sweep: Sweep, cache: dict[str, object] | None = None) -> dict[str, object]:
+    """`cache` (a new one when None) holding the sweep's exact curve statistics when it carries them (a
+    history reduced out of core keeps only some rows; `curve_stats` over those would not be exact)."""
+    cache = {} if cache is None else cache
+    if sweep.exact_curve_stats is not None:
+        cache.setdefault(CURVE_STATS_KEY, sweep.exact_curve_stats)
+    return cache
+
+
 def run_detectors(
     sweep: Sweep, config: DetectConfig | None = None, cache: dict[str, object] | None = None
 ) -> Detection:
     """All selected detectors in registry order; findings in that order, as each detector returns them.
 
-    `cache` holds what detectors compute for the sweep (per-curve statistics); pass the same dict to
-    `build_factsheet` to reuse it.
+    `cache` holds what detectors compute for the sweep (per-curve statistics, seeded with the sweep's
+    exact ones when its history was reduced); pass the same dict to `build_factsheet` to reuse it.
     """
     config = config or DetectConfig()
     specs = _selected(config)
     prepared = [(spec, _thresholds(spec, config)) for spec in specs]  # bad thresholds fail before any work
     findings: list[Finding] = []
     errors: list[DetectorError] = []
-    cache = {} if cache is None else cache
+    cache = seeded_cache(sweep, cache)
     for spec, thresholds in prepared:
         severity = next((v for k, v in config.severity.items() if find_spec(k) == spec), spec.severity)
         ctx = Context(spec=spec, thresholds=thresholds, severity=severity, prior=tuple(findings), cache=cache)

@@ -13,10 +13,12 @@ import pandas as pd
 
 from reportgen.errors import InputError
 from reportgen.io import infer
+from reportgen.io.exact_curves import exact_stats, exact_steps, key_targets
+from reportgen.io.history_source import ReducedHistory
 from reportgen.io.options import LoadOptions
 from reportgen.io.raw import DeclaredParam, RawSweep
 from reportgen.io.roles import require_columns, role_source, split_columns, varying_history_metrics
-from reportgen.io.run_history import keyed_history
+from reportgen.io.run_history import DEDUP_ATTR, keyed_history
 from reportgen.io.run_ids import id_strings, run_ids
 from reportgen.io.values import coerce_frame
 from reportgen.io.wide_table import is_wide_history, runs_from_wide
@@ -51,9 +53,17 @@ NAME_CANDIDATES = ("name", "Name", "run_name", "display_name", "tags.mlflow.runN
 
 
 def assemble(
-    raw: RawSweep, options: LoadOptions, source: SourceInfo, history: pd.DataFrame | None = None
+    raw: RawSweep,
+    options: LoadOptions,
+    source: SourceInfo,
+    history: pd.DataFrame | None = None,
+    reduced: ReducedHistory | None = None,
 ) -> Sweep:
-    """Build the Sweep from what a loader read, the user's options and an optional separate history."""
+    """Build the Sweep from what a loader read, the user's options and an optional separate history.
+
+    `reduced`, when the history was reduced out of core, is where `history` (its kept rows) came from:
+    its exact per-run step counts, repeats and varying metrics replace what the kept rows would say, and
+    its exact curve statistics go into `Sweep.exact_curve_stats` for the detectors."""
     warnings = list(raw.warnings)
     id_like = frozenset(c for c in (*infer.ID_CANDIDATES, raw.id_column, raw.name_column) if c)
     df = coerce_frame(raw.runs.reset_index(drop=True), source.path, warnings, keep_text=id_like)
@@ -106,7 +116,7 @@ def assemble(
     step_count_col = "_step" if "_step" in df.columns else None
     used = {c for c in (id_col, name_col, state_col, runtime_col, created_col, step_count_col) if c}
     used.update(key_cols or [])
-    hist_metrics = varying_history_metrics(long_history)
+    hist_metrics = set(reduced.varying) if reduced is not None else varying_history_metrics(long_history)
     params, metrics, ignored = split_columns(df, raw, options, used, hist_metrics, source.path, warnings)
     # the columns of a composite run key (openmlid, learner, seed) are what the runs differ by
     params = [c for c in (key_cols or []) if c not in params] + params
@@ -116,7 +126,23 @@ def assemble(
         infer.param_spec(df[p], p, role_source(p, options.params, raw.param_columns), declared.get(p))
         for p in params
     ]
-    history_long, steps, last_step = _history(long_history, df, run_id, id_col, name_col, key_cols, warnings)
+    lookup = _lookup(df, run_id, id_col, name_col)
+    ids = run_id.astype(str).to_numpy()
+    target = None
+    if reduced is not None and long_history is not None:
+        long_history.attrs[DEDUP_ATTR] = {
+            "repeats": reduced.repeats.to_numpy(),
+            "varying": sorted(reduced.varying),
+        }
+        target = key_targets(reduced.keys, lookup, ids)
+        if target is None:
+            warnings.append(
+                "several history run keys map to one run: curve statistics come from the kept rows, "
+                "not from the full history"
+            )
+    history_long, steps, last_step = _history(long_history, lookup, ids, warnings)
+    if target is not None and reduced is not None and steps is not None:
+        steps = exact_steps(reduced, target, len(ids))
     if steps is None:
         steps, last_step = _steps_from_columns(df, warnings)
 
@@ -166,7 +192,15 @@ def assemble(
     )
     if runs.empty:
         warnings.append("the export holds no runs")
-    return Sweep(runs=runs, history=history_long, schema=schema, source=source, warnings=warnings)
+    exact = None if target is None or reduced is None else exact_stats(reduced, target, history_long)
+    return Sweep(
+        runs=runs,
+        history=history_long,
+        schema=schema,
+        source=source,
+        warnings=warnings,
+        exact_curve_stats=exact,
+    )
 
 
 def _distribution(d: DeclaredParam) -> Distribution:
@@ -189,20 +223,9 @@ def _renamed(df: pd.DataFrame, cols: Sequence[str], warnings: list[str]) -> pd.D
     return payload.rename(columns=clashes)
 
 
-def _history(
-    history: pd.DataFrame | None,
-    df: pd.DataFrame,
-    run_id: pd.Series,
-    id_col: str | None,
-    name_col: str | None,
-    key_cols: list[str] | None,
-    warnings: list[str],
-) -> tuple[pd.DataFrame, np.ndarray | None, np.ndarray | None]:
-    """The long history keyed by run_id, and per-run (distinct steps, last step)."""
-    if history is None or history.empty:
-        return empty_history(), None, None
+def _lookup(df: pd.DataFrame, run_id: pd.Series, id_col: str | None, name_col: str | None) -> dict[str, str]:
+    """The keys a history may name runs by (the export's own id, a unique name, the run_id) -> run_id."""
     ids = run_id.astype(str).to_numpy()
-    # the history names runs by the export's own id (or name, or composite key); map those to run_id
     lookup: dict[str, str] = {}
     if name_col is not None:
         names = df[name_col].astype("string")
@@ -211,6 +234,15 @@ def _history(
     if id_col is not None:
         lookup.update(zip(id_strings(df[id_col]).astype(str), ids, strict=True))
     lookup.update(zip(ids, ids, strict=True))
+    return lookup
+
+
+def _history(
+    history: pd.DataFrame | None, lookup: dict[str, str], ids: np.ndarray, warnings: list[str]
+) -> tuple[pd.DataFrame, np.ndarray | None, np.ndarray | None]:
+    """The long history keyed by run_id, and per-run (distinct steps, last step)."""
+    if history is None or history.empty:
+        return empty_history(), None, None
     return keyed_history(history, lookup, ids, warnings)
 
 

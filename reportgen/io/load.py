@@ -12,11 +12,13 @@ from reportgen.errors import InputError, UsageError
 from reportgen.io.assemble import assemble
 from reportgen.io.hashing import sha256_path
 from reportgen.io.history import read_history_file
+from reportgen.io.history_source import HistorySource, ReducedHistory, history_source
 from reportgen.io.infer import ID_CANDIDATES
 from reportgen.io.options import LoadOptions
 from reportgen.io.raw import RawSweep
 from reportgen.io.registry import LoaderSpec
 from reportgen.io.sweep_config import read_sweep_config
+from reportgen.io.tables import table_kind
 from reportgen.sweep import SourceInfo, Sweep
 
 
@@ -86,7 +88,14 @@ def load_sweep(export: str | Path, options: LoadOptions | None = None) -> Sweep:
     raw = spec.read(path, options)
     warnings = list(raw.warnings)
     history = None
-    if options.history is not None:
+    reduced = None
+    if options.history_engine != "memory":
+        source_files = _history_source(options.history, raw, options)
+        reduced = _reduce_history(source_files, options)
+        history = reduced.history
+        raw = replace(raw, step_axis=source_files.step)
+        warnings.append(reduced.note())
+    elif options.history is not None:
         history, axis = _read_history(options.history, raw, options, warnings)
         raw = replace(raw, step_axis=axis)
     if options.sweep_config is not None:
@@ -99,7 +108,7 @@ def load_sweep(export: str | Path, options: LoadOptions | None = None) -> Sweep:
         history_sha256=None if options.history is None else sha256_path(options.history),
         sweep_config_path=None if options.sweep_config is None else str(options.sweep_config),
     )
-    return assemble(replace(raw, warnings=warnings), options, source, history)
+    return assemble(replace(raw, warnings=warnings), options, source, history, reduced)
 
 
 def _read_history(
@@ -126,6 +135,34 @@ def _read_history(
     candidates = ((raw.id_column,) if raw.id_column else ()) + ID_CANDIDATES
     history, axis = read_history_file(path, preferred, candidates, options.step, warnings)
     return history, axis
+
+
+def _history_source(path: Path | None, raw: RawSweep, options: LoadOptions) -> HistorySource:
+    """The long Parquet history an out-of-core engine reads; UsageError for any other history."""
+    engine = options.history_engine
+    if path is None:
+        raise UsageError(f"--history-engine {engine} reduces a --history; none was given")
+    if not path.exists():
+        raise InputError("no such history file or folder", path=path)
+    parquet = any(path.rglob("*.parquet")) if path.is_dir() else table_kind(path) == "parquet"
+    if not parquet:
+        raise UsageError(
+            f"--history-engine {engine} reads a long Parquet history (a file, or a folder of *.parquet "
+            f"files); {path} is not one: use --history-engine memory"
+        )
+    candidates = ((raw.id_column,) if raw.id_column else ()) + ID_CANDIDATES
+    return history_source(path, options.run_key, candidates, options.step)
+
+
+def _reduce_history(source: HistorySource, options: LoadOptions) -> ReducedHistory:
+    """The history reduced out of core by the engine `options` name (see `history_reduce`)."""
+    if options.history_engine == "duckdb":
+        from reportgen.io.history_duckdb import reduce_duckdb
+
+        return reduce_duckdb(source, options.max_points, memory_limit=options.duckdb_memory_limit)
+    from reportgen.io.history_reduce import reduce_chunked
+
+    return reduce_chunked(source, options.max_points)
 
 
 def _first_present(df: pd.DataFrame, names: tuple[str, ...]) -> str | None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from reportgen.io.history_source import HistoryEngine
 
 
 class LoadOptions(BaseModel):
@@ -18,6 +20,10 @@ class LoadOptions(BaseModel):
     `objective`: metric name and direction, e.g. ("val_loss", "min").
     `params` / `metrics`: explicit parameter and metric column lists.
     `sweep_config`: a W&B sweep YAML declaring the search space.
+    `history_engine`: "memory" reads the whole history; "chunked" (pyarrow, in batches) and "duckdb"
+    reduce a long Parquet history out of core: exact per-curve statistics, and at most `max_points`
+    real rows per curve kept for the checks that read curves row by row. `duckdb_memory_limit` caps
+    DuckDB's memory (it spills to a temporary folder beyond it).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -31,3 +37,6 @@ class LoadOptions(BaseModel):
     params: tuple[str, ...] | None = None
     metrics: tuple[str, ...] | None = None
     sweep_config: Path | None = None
+    history_engine: HistoryEngine = "memory"
+    max_points: int = Field(default=1000, ge=2)
+    duckdb_memory_limit: str = "1GB"
