@@ -43,7 +43,11 @@ def connect(memory_limit: str, temp_dir: Path, threads: int | None) -> Any:
     }
     if threads is not None:
         config["threads"] = threads
-    return duckdb.connect(":memory:", config=config)
+    try:
+        return duckdb.connect(":memory:", config=config)
+    except duckdb.Error as exc:  # a memory limit DuckDB cannot parse ("abc", "1 parsec")
+        first = str(exc).splitlines()[0]
+        raise UsageError(f"--duckdb-memory-limit {memory_limit!r}: {first}") from None
 
 
 def reduce_duckdb(

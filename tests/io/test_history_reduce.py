@@ -197,6 +197,11 @@ def test_other_histories_and_bad_input_are_one_line_errors(tmp_path: Path, files
     broken.write_bytes(b"PAR1 not really")
     with pytest.raises(InputError, match=r"broken\.parquet"):
         load_sweep(files["runs"], LoadOptions(history=broken, history_engine="chunked"))
+    with pytest.raises(UsageError, match="--duckdb-memory-limit 'abc'"):
+        load_sweep(
+            files["runs"],
+            LoadOptions(history=files["file"], history_engine="duckdb", duckdb_memory_limit="abc"),
+        )
 
 
 def test_chunked_memory_is_bounded_by_the_chunk(tmp_path: Path) -> None:
