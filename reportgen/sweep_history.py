@@ -17,6 +17,28 @@ import pandas as pd
 # rows per chunk of a pass over a whole history (small enough for the allocator to reuse its buffers)
 _CHUNK = 1 << 16
 
+# the columns of the per-curve statistics (`detectors.curves.curve_stats`, and the exact ones an
+# out-of-core reduction computes), in order
+STAT_COLUMNS = (
+    "n",
+    "first_step",
+    "first",
+    "last_step",
+    "last",
+    "finite_n",
+    "min",
+    "max",
+    "min_step",
+    "max_step",
+    "finite_first_step",
+    "finite_first",
+    "finite_last_step",
+    "finite_last",
+    "nan_step",
+    "posinf_step",
+    "neginf_step",
+)
+
 
 @dataclass(frozen=True)
 class Segments:

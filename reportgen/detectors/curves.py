@@ -15,28 +15,9 @@ import numpy as np
 import pandas as pd
 
 from reportgen.sweep import Sweep
-from reportgen.sweep_history import Segments, category_codes, curve_segments, segments
+from reportgen.sweep_history import STAT_COLUMNS, Segments, category_codes, curve_segments, segments
 
 CURVE_STATS_KEY = "curve_stats"
-STAT_COLUMNS = (
-    "n",
-    "first_step",
-    "first",
-    "last_step",
-    "last",
-    "finite_n",
-    "min",
-    "max",
-    "min_step",
-    "max_step",
-    "finite_first_step",
-    "finite_first",
-    "finite_last_step",
-    "finite_last",
-    "nan_step",
-    "posinf_step",
-    "neginf_step",
-)
 
 
 def curve_stats(sweep: Sweep, cache: dict[str, Any] | None = None) -> pd.DataFrame:

@@ -20,12 +20,12 @@ import pandas as pd
 
 from reportgen.errors import InputError, UsageError
 from reportgen.io.history_source import (
-    STAT_COLUMNS,
     HistorySource,
     ReducedHistory,
     canonical,
     decimated_sql,
 )
+from reportgen.sweep_history import STAT_COLUMNS
 
 _FILE_SHIFT = 1 << 40  # ord = file index * 2**40 + row in file: file order as one BIGINT
 

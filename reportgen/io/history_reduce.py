@@ -300,7 +300,7 @@ def _combine(
 
     varying = np.zeros(len(metric_names), dtype=bool)
     varying[joined("curve_metric", "int32")[joined("varying", "bool")]] = True
-    from reportgen.io.history_source import STAT_COLUMNS
+    from reportgen.sweep_history import STAT_COLUMNS
 
     return canonical(
         "chunked",

@@ -22,31 +22,11 @@ import numpy as np
 import pandas as pd
 
 from reportgen.errors import InputError
+from reportgen.io.history import LONG_METRIC_COLUMNS, LONG_VALUE_COLUMNS
 from reportgen.io.infer import STEP_AXES, pick_step_axis
+from reportgen.sweep_history import STAT_COLUMNS
 
 HistoryEngine = Literal["memory", "chunked", "duckdb"]
-LONG_METRIC_COLUMNS = ("metric", "key", "metric_name")
-LONG_VALUE_COLUMNS = ("value", "metric_value")
-# the columns of `detectors.curves.curve_stats`, in its order (a test pins the two together)
-STAT_COLUMNS = (
-    "n",
-    "first_step",
-    "first",
-    "last_step",
-    "last",
-    "finite_n",
-    "min",
-    "max",
-    "min_step",
-    "max_step",
-    "finite_first_step",
-    "finite_first",
-    "finite_last_step",
-    "finite_last",
-    "nan_step",
-    "posinf_step",
-    "neginf_step",
-)
 
 
 @dataclass(frozen=True)

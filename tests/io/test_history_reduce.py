@@ -106,10 +106,6 @@ def _reduced(engine: str, path: Path, max_points: int):
     return reduce_chunked(source, max_points, batch_rows=256, partition_rows=700)
 
 
-def test_stat_columns_match_curve_stats() -> None:
-    assert hs.STAT_COLUMNS == curves.STAT_COLUMNS
-
-
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("layout", ["file", "folder"])
 def test_exact_stats_equal_the_memory_path(files, memory, engine: str, layout: str) -> None:
