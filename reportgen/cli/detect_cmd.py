@@ -76,7 +76,7 @@ def run_detect(args: argparse.Namespace) -> int:
         }
         text = json.dumps(doc, indent=2, allow_nan=True) + "\n"
     else:
-        text = render_detection(sweep.source.path, len(sweep.runs), detection)
+        text = render_detection(sweep.source.path, len(sweep.runs), detection, sweep.warnings)
     if args.output:
         write_text_atomic(args.output, text)
     else:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from reportgen.findings import SEVERITY_ORDER, Detection
 
 
-def render_detection(source: str, n_runs: int, detection: Detection, max_runs: int = 8) -> str:
-    """Findings grouped by severity, most severe first, each with its code, title and runs."""
+def render_detection(
+    source: str, n_runs: int, detection: Detection, notes: Sequence[str] = (), max_runs: int = 8
+) -> str:
+    """Findings grouped by severity, most severe first, each with its code, title and runs; then what
+    loading warned about (`notes`: repeated rows, unknown runs, a history reduced out of core), which
+    qualifies the findings."""
     lines = [f"{source}: {n_runs} runs, {len(detection.findings)} findings"]
     ordered = sorted(detection.findings, key=lambda f: SEVERITY_ORDER[f.severity])  # stable within severity
     for f in ordered:
@@ -21,6 +26,7 @@ def render_detection(source: str, n_runs: int, detection: Detection, max_runs: i
         lines.append(f"  error  {err.code} {err.name:<28} detector failed: {err.error}")
     if detection.skipped:
         lines.append(f"  (not run: {', '.join(detection.skipped)})")
+    lines.extend(f"  note: {note}" for note in notes)
     return "\n".join(lines) + "\n"
 
 

@@ -176,6 +176,17 @@ def test_detect_findings_equal_memory_engine_when_every_row_is_kept(files, engin
     assert got["errors"] == expected["errors"] == []
 
 
+def test_detect_text_says_the_history_was_reduced(files) -> None:
+    """The text output carries the reduction note: its curve checks saw only the kept rows."""
+    out = io.StringIO()
+    args = ["detect", str(files["runs"]), "--history", str(files["file"]), "--history-engine", "chunked"]
+    with redirect_stdout(out):
+        assert main([*args, "--max-points", "3"]) in (0, 1)
+    note = next(line for line in out.getvalue().splitlines() if "history reduced" in line)
+    assert note.startswith("  note: history reduced out of core (chunked engine):")
+    assert "(at most 3 per curve)" in note
+
+
 def test_other_histories_and_bad_input_are_one_line_errors(tmp_path: Path, files) -> None:
     csv = tmp_path / "h.csv"
     csv.write_text("run_id,step,metric,value\nrun-0,0,loss,1\n")
