@@ -40,8 +40,14 @@ def _compute(h: pd.DataFrame) -> pd.DataFrame:
     """The statistics of every curve: the history is sorted by run, metric and step, so each curve is
     one block of rows and its first/last rows are its first/last steps (see `sweep_history`)."""
     curves = curve_segments(h)
+    columns = curve_columns(curves, stored(h["step"]), stored(h["value"]))
+    return pd.DataFrame(columns, index=_curve_index(h, curves.starts))
+
+
+def curve_columns(curves: Segments, steps: np.ndarray, values: np.ndarray) -> dict[str, np.ndarray]:
+    """The `STAT_COLUMNS` of sorted, deduplicated curves, one array each (int64 `n`, float64 the rest):
+    the computation `curve_stats` and the out-of-core reducer (`io.history_reduce`) share."""
     starts, lasts = curves.starts, curves.lasts
-    values, steps = stored(h["value"]), stored(h["step"])
     finite = np.isfinite(values)
     nan = np.isnan(values)
     infinite = not bool((finite | nan).all())
@@ -50,33 +56,30 @@ def _compute(h: pd.DataFrame) -> pd.DataFrame:
     low, low_row = _extreme(curves, finite_values, np.fmin)
     high, high_row = _extreme(curves, finite_values, np.fmax)
     del finite_values
-    out = pd.DataFrame(
-        {
-            "n": curves.sizes.astype("int64"),
-            "first_step": steps[starts].astype(np.float64),
-            "first": values[starts].astype(np.float64),
-            "last_step": steps[lasts].astype(np.float64),
-            "last": values[lasts].astype(np.float64),
-            "finite_n": _counts(curves, finite),
-            "min": low.astype(np.float64),
-            "max": high.astype(np.float64),
-            # the first step at which the finite extreme is reached (NaN without a finite value)
-            "min_step": _step_at(steps, low_row),
-            "max_step": _step_at(steps, high_row),
-        },
-        index=_curve_index(h, starts),
-    )
+    out = {
+        "n": curves.sizes.astype("int64"),
+        "first_step": steps[starts].astype(np.float64),
+        "first": values[starts].astype(np.float64),
+        "last_step": steps[lasts].astype(np.float64),
+        "last": values[lasts].astype(np.float64),
+        "finite_n": _counts(curves, finite),
+        "min": low.astype(np.float64),
+        "max": high.astype(np.float64),
+        # the first step at which the finite extreme is reached (NaN without a finite value)
+        "min_step": _step_at(steps, low_row),
+        "max_step": _step_at(steps, high_row),
+    }
     finite &= np.isfinite(steps)
     first, last = _ends(curves, finite)
     del finite
     for end, row in (("first", first), ("last", last)):
         out[f"finite_{end}_step"] = _step_at(steps, row)
         out[f"finite_{end}"] = _step_at(values, row)
-    out["nan_step"] = _step_at(steps, _ends(curves, nan)[0]) if nan.any() else np.nan
+    out["nan_step"] = _step_at(steps, _ends(curves, nan)[0]) if nan.any() else np.full(len(curves), np.nan)
     del nan
     for column, sign in (("posinf_step", np.isposinf), ("neginf_step", np.isneginf)):
-        mask = sign(values) if infinite else None
-        out[column] = _step_at(steps, _ends(curves, mask)[0]) if mask is not None and mask.any() else np.nan
+        mask = sign(values) if infinite else np.zeros(0, dtype=bool)
+        out[column] = _step_at(steps, _ends(curves, mask)[0]) if mask.any() else np.full(len(curves), np.nan)
     return out
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from reportgen.detectors.curves import curve_columns
 from reportgen.errors import InputError
 from reportgen.io.history_source import (
     HistorySource,
@@ -30,6 +31,7 @@ from reportgen.io.history_source import (
     canonical,
     decimated_positions,
 )
+from reportgen.sweep_history import Segments
 
 BATCH_ROWS = 1 << 18
 _RECORD = np.dtype([("key", "<i4"), ("metric", "<i4"), ("step", "<f8"), ("value", "<f8")])
@@ -215,7 +217,7 @@ def _reduce_part(records: np.ndarray, max_points: int) -> dict[str, np.ndarray]:
         "curve_key": key[starts],
         "curve_metric": metric[starts],
         "varying": varying,
-        **_curve_columns(starts, stops, step, value),
+        **curve_columns(Segments(starts, stops), step, value),
         "row_key": key[kept],
         "row_metric": metric[kept],
         "row_step": step[kept],
@@ -232,51 +234,6 @@ def _varying(starts: np.ndarray, value: np.ndarray, n: int) -> np.ndarray:
     sizes = np.diff(np.append(starts, n))
     low, high = np.fmin.reduceat(value, starts), np.fmax.reduceat(value, starts)
     return np.asarray(((nans > 0) & (nans < sizes)) | ((nans < sizes) & (low != high)))
-
-
-def _curve_columns(
-    starts: np.ndarray, stops: np.ndarray, step: np.ndarray, value: np.ndarray
-) -> dict[str, np.ndarray]:
-    """The `curve_stats` columns of sorted, deduplicated curves (rows starts[i]..stops[i]-1)."""
-    rows = np.arange(len(step))
-    none = len(step)  # "no such row" for the first-row reductions
-
-    def first(mask: np.ndarray) -> np.ndarray:
-        return np.asarray(np.minimum.reduceat(np.where(mask, rows, none), starts))
-
-    def last(mask: np.ndarray) -> np.ndarray:
-        found = np.maximum.reduceat(np.where(mask, rows, -1), starts)
-        return np.where(found >= starts, found, none)
-
-    def at(column: np.ndarray, row: np.ndarray) -> np.ndarray:
-        return np.where(row < none, column[np.minimum(row, none - 1)], np.nan)
-
-    finite = np.isfinite(value)
-    finite_values = np.where(finite, value, np.nan)
-    low = np.fmin.reduceat(finite_values, starts)
-    high = np.fmax.reduceat(finite_values, starts)
-    spread_low, spread_high = np.repeat(low, stops - starts), np.repeat(high, stops - starts)
-    both = finite & np.isfinite(step)
-    ff, fl = first(both), last(both)
-    return {
-        "n": stops - starts,
-        "first_step": step[starts],
-        "first": value[starts],
-        "last_step": step[stops - 1],
-        "last": value[stops - 1],
-        "finite_n": np.add.reduceat(finite.astype(np.int64), starts),
-        "min": low,
-        "max": high,
-        "min_step": at(step, first(finite_values == spread_low)),
-        "max_step": at(step, first(finite_values == spread_high)),
-        "finite_first_step": at(step, ff),
-        "finite_first": at(value, ff),
-        "finite_last_step": at(step, fl),
-        "finite_last": at(value, fl),
-        "nan_step": at(step, first(np.isnan(value))),
-        "posinf_step": at(step, first(np.isposinf(value))),
-        "neginf_step": at(step, first(np.isneginf(value))),
-    }
 
 
 def _combine(
