@@ -28,6 +28,7 @@ from reportgen.io.tables import (
     read_text,
     sniff_delimiter,
     table_kind,
+    unreadable_parquet,
 )
 from reportgen.sweep_history import Segments
 
@@ -307,8 +308,7 @@ def _parquet_with_mask(path: Path, labels: Sequence[str]) -> tuple[pd.DataFrame,
         ]
         table = pq.read_table(path, read_dictionary=text if long else None)
     except (pa.ArrowException, OSError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"not a readable Parquet file ({first})", path=path) from None
+        raise unreadable_parquet(exc, path) from None
     if long:
         df = table.to_pandas(self_destruct=True)
         del table
@@ -494,8 +494,7 @@ def _stream_long_parquet(path: Path, cols: tuple[str, str, str, str]) -> pd.Data
             at += size
             del batch, step_chunk, value_chunk
     except (pa.ArrowException, OSError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"not a readable Parquet file ({first})", path=path) from None
+        raise unreadable_parquet(exc, path) from None
     finally:
         if handle is not None:
             handle.close()

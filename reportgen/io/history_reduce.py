@@ -31,6 +31,7 @@ from reportgen.io.history_source import (
     canonical,
     decimated_positions,
 )
+from reportgen.io.tables import unreadable_parquet
 from reportgen.sweep_history import Segments
 
 BATCH_ROWS = 1 << 18
@@ -90,7 +91,7 @@ def reduce_chunked(
     try:
         total = sum(pq.read_metadata(f).num_rows for f in source.files)
     except (pa.ArrowException, OSError) as exc:
-        raise InputError(f"not a readable Parquet file ({_first_line(exc)})", path=source.path) from None
+        raise unreadable_parquet(exc, source.path) from None
     parts = max(1, -(-total // partition_rows))
     rows_read = 0
     with tempfile.TemporaryDirectory(prefix="reportgen-reduce-", dir=temp_dir) as tmp:
@@ -130,7 +131,7 @@ def _batches(source: HistorySource, file: Path, values: dict[str, str], batch_ro
         with pq.ParquetFile(file, read_dictionary=text, pre_buffer=False) as handle:
             yield from handle.iter_batches(batch_size=batch_rows, columns=columns)
     except (pa.ArrowException, OSError) as exc:
-        raise InputError(f"not a readable Parquet file ({_first_line(exc)})", path=file) from None
+        raise unreadable_parquet(exc, file) from None
 
 
 def _spill(
@@ -176,10 +177,6 @@ def _numeric(kind: Any) -> bool:
     import pyarrow as pa
 
     return bool(pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_null(kind))
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def _reduce_part(records: np.ndarray, max_points: int) -> dict[str, np.ndarray]:

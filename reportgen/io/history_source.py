@@ -24,6 +24,7 @@ import pandas as pd
 from reportgen.errors import InputError
 from reportgen.io.history import LONG_METRIC_COLUMNS, LONG_VALUE_COLUMNS
 from reportgen.io.infer import STEP_AXES, pick_step_axis
+from reportgen.io.tables import unreadable_parquet
 from reportgen.sweep_history import STAT_COLUMNS
 
 HistoryEngine = Literal["memory", "chunked", "duckdb"]
@@ -108,7 +109,7 @@ def history_source(
     try:
         schema = pq.read_schema(files[0])
     except (pa.ArrowException, OSError) as exc:
-        raise InputError(f"not a readable Parquet file ({_first_line(exc)})", path=files[0]) from None
+        raise unreadable_parquet(exc, files[0]) from None
     names = list(schema.names) + [k for k in partitions[0] if k not in schema.names]
     if key_columns is not None and len(key_columns) != 1:
         raise InputError("an out-of-core history needs a single run key column, not --run-key", path=path)
@@ -162,10 +163,6 @@ def _numeric(kind: object) -> bool:
     return bool(
         pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_null(kind)  # type: ignore[arg-type]
     )
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def _preview(names: Sequence[str], limit: int = 8) -> str:

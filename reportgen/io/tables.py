@@ -296,9 +296,14 @@ def read_parquet_table(path: Path) -> pd.DataFrame:
     try:
         table = pq.read_table(path)
     except (pa.ArrowException, OSError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"not a readable Parquet file ({first})", path=path) from None
+        raise unreadable_parquet(exc, path) from None
     return table.to_pandas()
+
+
+def unreadable_parquet(exc: BaseException, path: Path) -> InputError:
+    """The one-line error for a Parquet file pyarrow cannot read: the first line of its message."""
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return InputError(f"not a readable Parquet file ({first})", path=path)
 
 
 def read_table(path: Path, warnings: list[str]) -> pd.DataFrame:
